@@ -1,0 +1,37 @@
+import type { FailureReason } from '../common/errors';
+
+/** The terminal outcome of a flow, as told to the controller. */
+export interface FlowOutcome {
+  status: 'success' | 'failure';
+  /** Set on failure. */
+  reason?: FailureReason;
+  challenges: { id: string; passed: boolean }[];
+  match?: { distance: number; threshold: number };
+}
+
+/** Where a flow reports. */
+export interface CallbackTarget {
+  flowId: string;
+  token: string;
+  callbackBaseUrl: string;
+}
+
+/** Sends one attempt of the terminal callback; the flow machine owns retries. */
+export interface CallbackPort {
+  /** Resolves on a 2xx. Rejects with a CallbackError telling whether a retry may help. */
+  send(target: CallbackTarget, outcome: FlowOutcome, attempt: number, signal: AbortSignal): Promise<void>;
+}
+
+/** A failed callback attempt. */
+export class CallbackError extends Error {
+  constructor(
+    message: string,
+    /** Network errors, timeouts and 5xx are retryable; 4xx is not. */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'CallbackError';
+  }
+}
+
+export const CALLBACK_PORT = Symbol('CallbackPort');

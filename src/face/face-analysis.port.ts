@@ -1,0 +1,14 @@
+import type { I420Frame, RawImage } from '../common/image';
+import type { FaceObservation } from './face-observation';
+
+/** Analyses subject frames. Implementations keep at most one frame in flight per caller. */
+export interface FaceAnalysisPort {
+  /** Resolves once the engine is loaded and warm. */
+  ready(): Promise<void>;
+  analyze(frame: I420Frame): Promise<FaceObservation>;
+  /** The frame as RGB, for keeping it as live evidence for matching. */
+  toRgb(frame: I420Frame): RawImage;
+}
+
+/** Nest injection token of the FaceAnalysisPort. */
+export const FACE_ANALYSIS_PORT = Symbol('FaceAnalysisPort');
