@@ -1,0 +1,132 @@
+import sharp from 'sharp';
+import type { RawImage } from '../common/image';
+import type { ReferenceSkipReason } from '../common/errors';
+
+/** Limits applied to every image fetched for the service (references, /face_match URLs). */
+export interface ImageLimits {
+  maxBytes: number;
+  timeoutMs: number;
+  maxRedirects: number;
+  /** Largest side after decoding; bigger images are scaled down (faces stay far above model input sizes). */
+  maxSide?: number;
+}
+
+/** Why an image could not be loaded. */
+export class ImageLoadError extends Error {
+  constructor(
+    readonly reason: ReferenceSkipReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImageLoadError';
+  }
+}
+
+const DEFAULT_MAX_SIDE = 2048;
+/** Decoded pixel limit: refuses decompression bombs before they allocate. */
+const MAX_INPUT_PIXELS = 40_000_000;
+
+/** The image type from the first bytes; headers are not trusted. */
+export function sniffImageType(bytes: Uint8Array): 'jpeg' | 'png' | 'webp' | undefined {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
+  const ascii = (from: number, to: number) => Buffer.from(bytes.subarray(from, to)).toString('latin1');
+  if (bytes.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  return undefined;
+}
+
+/** Decodes JPEG/PNG/WebP bytes to upright RGB (EXIF orientation applied). */
+export async function decodeImage(bytes: Uint8Array, maxSide = DEFAULT_MAX_SIDE): Promise<RawImage> {
+  if (!sniffImageType(bytes)) throw new ImageLoadError('unsupported_type', 'not a JPEG, PNG or WebP image');
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
+      .rotate()
+      .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (error) {
+    throw new ImageLoadError('decode_failed', `image could not be decoded: ${(error as Error).message}`);
+  }
+}
+
+/** Bytes of a `data:image/...;base64,` URL. */
+export function bytesOfDataUrl(url: string, maxBytes: number): Uint8Array {
+  const match = /^data:image\/[a-z0-9.+-]+;base64,([A-Za-z0-9+/=\s]*)$/i.exec(url);
+  if (!match) throw new ImageLoadError('bad_item', 'data URL must be data:image/<type>;base64,<data>');
+  const base64 = match[1].replace(/\s+/g, '');
+  if (Math.floor((base64.length * 3) / 4) > maxBytes) throw new ImageLoadError('too_large', `image over ${maxBytes} bytes`);
+  return Buffer.from(base64, 'base64');
+}
+
+/** Reads a response body, refusing it as soon as it passes maxBytes. */
+async function readLimited(response: Response, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw new ImageLoadError('too_large', `image of ${declared} bytes is over ${maxBytes}`);
+  if (!response.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new ImageLoadError('too_large', `image over ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+function httpUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ImageLoadError('bad_item', `not a URL: ${raw.slice(0, 80)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ImageLoadError('bad_item', `only http and https URLs are fetched, not ${url.protocol}`);
+  }
+  if (url.username || url.password) throw new ImageLoadError('bad_item', 'URLs with credentials are refused');
+  return url;
+}
+
+/**
+ * GETs an http(s) URL with the limits: redirects followed by hand (each hop re-checked), overall timeout,
+ * body size. Returns the body of the final 2xx answer.
+ */
+export async function fetchLimited(rawUrl: string, limits: ImageLimits, signal: AbortSignal, accept = '*/*'): Promise<Uint8Array> {
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(limits.timeoutMs)]);
+  let url = httpUrl(rawUrl);
+  try {
+    for (let hop = 0; ; hop++) {
+      const response = await fetch(url, { redirect: 'manual', signal: deadline, headers: { accept } });
+      const location = response.headers.get('location');
+      if (response.status >= 300 && response.status < 400 && location) {
+        await response.body?.cancel();
+        if (hop >= limits.maxRedirects) throw new ImageLoadError('fetch_failed', `more than ${limits.maxRedirects} redirects`);
+        url = httpUrl(new URL(location, url).toString());
+        continue;
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new ImageLoadError('http_status', `GET ${url.origin}${url.pathname} answered ${response.status}`);
+      }
+      return await readLimited(response, limits.maxBytes);
+    }
+  } catch (error) {
+    if (error instanceof ImageLoadError) throw error;
+    if (deadline.aborted && !signal.aborted) throw new ImageLoadError('timeout', `no complete answer within ${limits.timeoutMs} ms`);
+    throw new ImageLoadError('fetch_failed', `GET ${url.origin}${url.pathname} failed: ${(error as Error).message}`);
+  }
+}
+
+/** Loads an image from a data: or http(s): URL, within the limits, decoded and upright. */
+export async function loadImage(url: string, limits: ImageLimits, signal: AbortSignal): Promise<RawImage> {
+  const bytes = url.startsWith('data:') ? bytesOfDataUrl(url, limits.maxBytes) : await fetchLimited(url, limits, signal, 'image/*');
+  return decodeImage(bytes, limits.maxSide);
+}
