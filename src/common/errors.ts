@@ -5,6 +5,7 @@ export const FAILURE_REASONS = [
   'multiple_faces',
   'face_lost',
   'face_changed',
+  'no_subject_video',
   'subject_left',
   'transport_failed',
   'no_reference',

@@ -1,0 +1,37 @@
+import type { Locales } from '../common/locales';
+import type { InstructionScreen } from '../transport/transport.port';
+import type { FlowContext } from './flow.types';
+
+/** What the subject sees in a given phase, in their language. */
+export function statusScreen(phase: 'waiting' | 'instructing' | 'processing' | 'verified' | 'not_verified', context: FlowContext, locales: Locales): InstructionScreen {
+  const key = {
+    waiting: 'status.waiting',
+    instructing: 'status.get_ready',
+    processing: 'status.please_wait',
+    verified: 'status.verified',
+    not_verified: 'status.not_verified',
+  }[phase];
+  return { phase, text: locales.text(context.request.lang, key) };
+}
+
+/** The running challenge's instruction, countdown and the current warning or hint. */
+export function challengeScreen(context: FlowContext, locales: Locales, nowMs: number): InstructionScreen {
+  const { liveness, request, settings } = context;
+  const lang = request.lang;
+  const running = liveness.challenges[liveness.current];
+  const warningKey = liveness.warningKey ?? liveness.hintKey;
+  const warning = warningKey ? locales.text(lang, warningKey) : undefined;
+  if (!running) return { phase: 'instructing', text: locales.text(lang, 'status.get_ready'), warning };
+  const elapsedMs = nowMs - (context.challengeStartedAt ?? nowMs);
+  return {
+    phase: 'challenge',
+    text: locales.text(lang, `challenge.${running.id}`),
+    warning,
+    challenge: {
+      index: liveness.current + 1,
+      total: liveness.challenges.length,
+      secondsLeft: Math.max(0, Math.ceil((settings.challengeTimeoutMs - elapsedMs) / 1000)),
+      progress: running.progress,
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import type { FailureReason } from '../common/errors';
+import type { FaceObservation, ObservedFace } from '../face/face-observation';
+import type { ChallengeDefinition } from './challenge-definition';
+
+/** Tunables of the liveness phase, in milliseconds unless named otherwise. */
+export interface LivenessSettings {
+  /** No face this long: failure face_lost. */
+  faceLostMs: number;
+  /** No face this long: warning. */
+  noFaceWarningMs: number;
+  /** More than one face for this long: failure multiple_faces (shorter glimpses only warn). */
+  multipleFacesMs: number;
+  /** Consecutive single-face frames before the first challenge starts. */
+  stableFrames: number;
+  /** Descriptor distance (1 - cosine) above which the face counts as another person. */
+  faceChangedDistance: number;
+  /** Consecutive frames over faceChangedDistance before failing face_changed (a single bad frame is noise). */
+  faceChangedFrames: number;
+}
+
+export const DEFAULT_LIVENESS_SETTINGS: Omit<LivenessSettings, 'faceLostMs'> = {
+  noFaceWarningMs: 3000,
+  multipleFacesMs: 2000,
+  stableFrames: 5,
+  faceChangedDistance: 0.5,
+  faceChangedFrames: 5,
+};
+
+/** Progress of one challenge, as shown by GET /flows/{id} and sent with details. */
+export interface ChallengeProgress {
+  id: string;
+  status: 'pending' | 'running' | 'passed' | 'failed';
+  progress: number;
+}
+
+/** The whole liveness phase as plain data (kept in the flow machine's context). */
+export interface LivenessState {
+  challenges: ChallengeProgress[];
+  /** Index of the running challenge; -1 while waiting for a stable face. */
+  current: number;
+  /** State of the running challenge's plugin. */
+  pluginState: unknown;
+  stableFrames: number;
+  lastFaceAtMs?: number;
+  firstObservationAtMs?: number;
+  multipleFacesSinceMs?: number;
+  /** Descriptor of the face that started the challenges; later faces must stay close to it. */
+  identity?: readonly number[];
+  changedFrames: number;
+  /** Locale key of the warning to show now, if any. */
+  warningKey?: string;
+  /** Locale key of the running plugin's hint, if any. */
+  hintKey?: string;
+  failure?: FailureReason;
+}
+
+/** Plugins by id. */
+export type ChallengePlugins = ReadonlyMap<string, ChallengeDefinition>;
+
+/** A fresh liveness phase for the selected challenges. */
+export function startLiveness(challengeIds: readonly string[]): LivenessState {
+  return {
+    challenges: challengeIds.map((id) => ({ id, status: 'pending', progress: 0 })),
+    current: -1,
+    pluginState: undefined,
+    stableFrames: 0,
+    changedFrames: 0,
+  };
+}
+
+/** True once the subject's face was steady long enough to start. */
+export const isStarted = (s: LivenessState): boolean => s.current >= 0;
+/** True when the running challenge has just passed. */
+export const currentPassed = (s: LivenessState): boolean => s.challenges[s.current]?.status === 'passed';
+/** True when every challenge passed. */
+export const allPassed = (s: LivenessState): boolean => s.challenges.every((c) => c.status === 'passed');
+
+function cosineDistance(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na === 0 || nb === 0 ? 1 : 1 - dot / Math.sqrt(na * nb);
+}
+
+/** The framing advice for a face, most important first; undefined when the framing is fine. */
+export function framingWarning(face: ObservedFace, imageWidth: number): string | undefined {
+  const q = face.quality;
+  if (q.brightness < 50) return 'warning.too_dark';
+  if (q.faceShare < 0.03) return 'warning.move_closer';
+  if (q.faceShare > 0.45) return 'warning.move_back';
+  const centerX = (face.box.x + face.box.width / 2) / imageWidth;
+  if (centerX < 0.2 || centerX > 0.8) return 'warning.center_face';
+  return undefined;
+}
+
+function withWarnings(s: LivenessState, o: FaceObservation, settings: LivenessSettings): LivenessState {
+  const now = o.timestampMs;
+  const firstAt = s.firstObservationAtMs ?? now;
+  const lastFaceAt = o.faceCount > 0 ? now : s.lastFaceAtMs;
+  const noFaceMs = now - (lastFaceAt ?? firstAt);
+  const multipleSince = o.faceCount > 1 ? (s.multipleFacesSinceMs ?? now) : undefined;
+  let warningKey: string | undefined;
+  let failure: FailureReason | undefined;
+  if (multipleSince !== undefined) {
+    warningKey = 'warning.multiple_faces';
+    if (now - multipleSince >= settings.multipleFacesMs) failure = 'multiple_faces';
+  } else if (o.faceCount === 0) {
+    if (noFaceMs >= settings.noFaceWarningMs) warningKey = 'warning.no_face';
+    if (noFaceMs >= settings.faceLostMs) failure = 'face_lost';
+  } else if (o.face) {
+    warningKey = framingWarning(o.face, o.imageWidth);
+  }
+  return { ...s, firstObservationAtMs: firstAt, lastFaceAtMs: lastFaceAt, multipleFacesSinceMs: multipleSince, warningKey, failure };
+}
+
+function withIdentity(s: LivenessState, face: ObservedFace, settings: LivenessSettings): LivenessState {
+  if (!face.descriptor || !isStarted(s)) return s;
+  if (!s.identity) return { ...s, identity: face.descriptor };
+  const changed = cosineDistance(s.identity, face.descriptor) > settings.faceChangedDistance;
+  const changedFrames = changed ? s.changedFrames + 1 : 0;
+  return { ...s, changedFrames, failure: changedFrames >= settings.faceChangedFrames ? 'face_changed' : s.failure };
+}
+
+function startChallenge(s: LivenessState, index: number, plugins: ChallengePlugins): LivenessState {
+  const plugin = pluginOf(plugins, s.challenges[index].id);
+  return {
+    ...s,
+    current: index,
+    pluginState: plugin.initialState(),
+    hintKey: undefined,
+    challenges: s.challenges.map((c, i) => (i === index ? { ...c, status: 'running' } : c)),
+  };
+}
+
+function pluginOf(plugins: ChallengePlugins, id: string): ChallengeDefinition {
+  const plugin = plugins.get(id);
+  if (!plugin) throw new Error(`challenge ${id} is not installed`);
+  return plugin;
+}
+
+/**
+ * Folds one observation into the liveness phase: warnings, failures (multiple faces, face lost, face changed),
+ * the stable-face gate, and one step of the running challenge. Pure.
+ */
+export function observeFace(
+  state: LivenessState,
+  observation: FaceObservation,
+  plugins: ChallengePlugins,
+  settings: LivenessSettings,
+): LivenessState {
+  let s = withWarnings(state, observation, settings);
+  const face = observation.faceCount === 1 ? observation.face : undefined;
+  if (s.failure || !face) return { ...s, stableFrames: 0 };
+  s = withIdentity(s, face, settings);
+  if (s.failure) return s;
+  if (!isStarted(s)) {
+    const stableFrames = s.stableFrames + 1;
+    s = { ...s, stableFrames };
+    return stableFrames >= settings.stableFrames ? startChallenge(s, 0, plugins) : s;
+  }
+  const running = s.challenges[s.current];
+  if (running.status !== 'running') return s;
+  const step = pluginOf(plugins, running.id).step(s.pluginState, { timestampMs: observation.timestampMs, face });
+  const status = step.status;
+  return {
+    ...s,
+    pluginState: step.state,
+    hintKey: step.hintKey,
+    failure: status === 'failed' ? 'challenge_failed' : undefined,
+    challenges: s.challenges.map((c, i) => (i === s.current ? { ...c, status, progress: status === 'passed' ? 1 : step.progress } : c)),
+  };
+}
+
+/** Starts the challenge after the one that just passed. */
+export function advanceChallenge(state: LivenessState, plugins: ChallengePlugins): LivenessState {
+  return startChallenge(state, state.current + 1, plugins);
+}
+
+/** Marks the running challenge failed (e.g. on its timeout). */
+export function failCurrent(state: LivenessState): LivenessState {
+  return { ...state, challenges: state.challenges.map((c, i) => (i === state.current ? { ...c, status: 'failed' } : c)) };
+}
+
+/**
+ * How good a frame is as live evidence for face matching, or undefined when it should not be used:
+ * frontal, sharp, large enough and lit. Higher is better.
+ */
+export function matchingScore(face: ObservedFace): number | undefined {
+  const frontal = Math.max(Math.abs(face.yawDeg), Math.abs(face.pitchDeg));
+  const eyesOpen = Math.min(face.eyeOpenness.left, face.eyeOpenness.right) > 0.18;
+  if (frontal > 15 || !eyesOpen || face.quality.brightness < 40 || face.quality.faceShare < 0.02) return undefined;
+  const frontality = 1 - frontal / 15;
+  const sharpness = Math.min(face.quality.sharpness / 200, 1);
+  const size = Math.min(face.quality.faceShare / 0.15, 1);
+  return face.score * (0.4 * frontality + 0.4 * sharpness + 0.2 * size);
+}
