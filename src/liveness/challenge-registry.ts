@@ -1,0 +1,38 @@
+import type { ChallengeDefinition } from './challenge-definition';
+import type { ChallengePlugins } from './liveness';
+
+/** The installed challenge plugins. Strict: duplicate ids and unknown names throw. */
+export class ChallengeRegistry {
+  readonly plugins: ChallengePlugins;
+
+  constructor(definitions: readonly ChallengeDefinition<any>[]) {
+    const plugins = new Map<string, ChallengeDefinition>();
+    for (const definition of definitions) {
+      if (plugins.has(definition.id)) throw new Error(`challenge "${definition.id}" is registered twice`);
+      plugins.set(definition.id, definition as ChallengeDefinition);
+    }
+    this.plugins = plugins;
+  }
+
+  get ids(): string[] {
+    return [...this.plugins.keys()];
+  }
+
+  /** Throws when a name is not an installed challenge (config is checked at start-up with this). */
+  assertKnown(ids: readonly string[]): void {
+    const unknown = ids.filter((id) => !this.plugins.has(id));
+    if (unknown.length > 0) throw new Error(`unknown challenges: ${unknown.join(', ')} (installed: ${this.ids.join(', ')})`);
+  }
+
+  /** Picks `count` distinct challenges at random from `allowed` (empty: all installed). */
+  select(count: number, allowed: readonly string[] = [], random: () => number = Math.random): string[] {
+    const pool = allowed.length > 0 ? [...new Set(allowed)] : this.ids;
+    this.assertKnown(pool);
+    if (count > pool.length) throw new Error(`cannot pick ${count} different challenges out of ${pool.length}`);
+    for (let i = pool.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [pool[i], pool[j]] = [pool[j], pool[i]];
+    }
+    return pool.slice(0, count);
+  }
+}
