@@ -1,4 +1,5 @@
 import type { Locales } from '../common/locales';
+import type { ChallengePlugins } from '../liveness/liveness';
 import type { InstructionScreen } from '../transport/transport.port';
 import type { FlowContext } from './flow.types';
 
@@ -15,7 +16,7 @@ export function statusScreen(phase: 'waiting' | 'instructing' | 'processing' | '
 }
 
 /** The running challenge's instruction, countdown and the current warning or hint. */
-export function challengeScreen(context: FlowContext, locales: Locales, nowMs: number): InstructionScreen {
+export function challengeScreen(context: FlowContext, plugins: ChallengePlugins, locales: Locales, nowMs: number): InstructionScreen {
   const { liveness, request, settings } = context;
   const lang = request.lang;
   const running = liveness.challenges[liveness.current];
@@ -25,7 +26,7 @@ export function challengeScreen(context: FlowContext, locales: Locales, nowMs: n
   const elapsedMs = nowMs - (context.challengeStartedAt ?? nowMs);
   return {
     phase: 'challenge',
-    text: locales.text(lang, `challenge.${running.id}`),
+    text: locales.text(lang, plugins.get(running.id)?.instructionKey ?? `challenge.${running.id}`),
     warning,
     challenge: {
       index: liveness.current + 1,

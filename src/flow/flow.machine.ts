@@ -100,7 +100,7 @@ export function createFlowMachine(deps: FlowDeps) {
       })),
       showChallenge: sendTo('room', ({ context }) => ({
         type: 'SHOW' as const,
-        screen: challengeScreen(context, deps.locales, Date.now()),
+        screen: challengeScreen(context, deps.plugins, deps.locales, Date.now()),
       })),
       showProcessing: sendTo('room', ({ context }) => ({
         type: 'SHOW' as const,

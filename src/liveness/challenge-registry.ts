@@ -24,11 +24,17 @@ export class ChallengeRegistry {
     if (unknown.length > 0) throw new Error(`unknown challenges: ${unknown.join(', ')} (installed: ${this.ids.join(', ')})`);
   }
 
-  /** Picks `count` distinct challenges at random from `allowed` (empty: all installed). */
-  select(count: number, allowed: readonly string[] = [], random: () => number = Math.random): string[] {
+  /** Throws unless `count` different challenges can be picked from `allowed` (checked at start-up). */
+  assertCanSelect(count: number, allowed: readonly string[]): void {
     const pool = allowed.length > 0 ? [...new Set(allowed)] : this.ids;
     this.assertKnown(pool);
     if (count > pool.length) throw new Error(`cannot pick ${count} different challenges out of ${pool.length}`);
+  }
+
+  /** Picks `count` distinct challenges at random from `allowed` (empty: all installed). */
+  select(count: number, allowed: readonly string[] = [], random: () => number = Math.random): string[] {
+    this.assertCanSelect(count, allowed);
+    const pool = allowed.length > 0 ? [...new Set(allowed)] : this.ids;
     for (let i = pool.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [pool[i], pool[j]] = [pool[j], pool[i]];

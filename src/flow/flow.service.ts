@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { Actor, createActor } from 'xstate';
+import { CALLBACK_PORT, CallbackPort } from '../callbacks/callback.port';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Locales } from '../common/locales';
+import { FACE_ANALYSIS_PORT, FaceAnalysisPort } from '../face/face-analysis.port';
+import { ChallengeRegistry } from '../liveness/challenge-registry';
+import { DEFAULT_LIVENESS_SETTINGS } from '../liveness/liveness';
+import { MATCHER_PORT, MatcherPort } from '../matcher/matcher.port';
+import { REFERENCE_PORT, ReferencePort } from '../references/reference.port';
+import { TRANSPORT_PORT, TransportPort } from '../transport/transport.port';
+import { LatestFrameGate } from './frame-gate';
+import { LiveEvidence } from './live-evidence';
+import { createFlowMachine, FlowMachine, outcomeOf } from './flow.machine';
+import type { FlowOutcome } from '../callbacks/callback.port';
+import type { FlowContext, FlowRequest, FlowSettings } from './flow.types';
+import { FlowInspector } from './flow-inspector';
+
+/** Why a join was refused. */
+export class FlowRejection extends Error {
+  constructor(
+    readonly kind: 'token_in_use' | 'too_many_flows' | 'draining',
+    message: string,
+    readonly flowId?: string,
+  ) {
+    super(message);
+    this.name = 'FlowRejection';
+  }
+}
+
+/** What GET /flows/{id} shows. */
+export interface FlowView {
+  flow_id: string;
+  token: string;
+  state: string;
+  challenges: { id: string; status: string; progress: number }[];
+  current_challenge: string | null;
+  outcome: 'success' | 'failure' | null;
+  reason: string | null;
+  message: string | null;
+  callback_delivered: boolean;
+  started_at: string;
+  finished_at: string | null;
+  frames: { received: number; dropped: number };
+}
+
+interface FlowRecord {
+  id: string;
+  token: string;
+  actor: Actor<FlowMachine>;
+  frames: LatestFrameGate;
+  startedAt: Date;
+  finishedAt?: Date;
+  done: Promise<void>;
+}
+
+/** Live frames kept per flow for matching. */
+const EVIDENCE_FRAMES = 5;
+/** Finished flows kept for GET /flows/{id}. */
+const FINISHED_KEPT = 1000;
+/** How long shutdown waits for flows to report and leave. */
+const SHUTDOWN_WAIT_MS = 15_000;
+
+/** Starts, tracks and stops verification flows. */
+@Injectable()
+export class FlowService implements BeforeApplicationShutdown {
+  private readonly flows = new Map<string, FlowRecord>();
+  private readonly finished = new Map<string, FlowRecord>();
+  private draining = false;
+  private readonly log = new Logger(FlowService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TRANSPORT_PORT) private readonly transport: TransportPort,
+    @Inject(FACE_ANALYSIS_PORT) private readonly face: FaceAnalysisPort,
+    @Inject(REFERENCE_PORT) private readonly references: ReferencePort,
+    @Inject(MATCHER_PORT) private readonly matcher: MatcherPort,
+    @Inject(CALLBACK_PORT) private readonly callbacks: CallbackPort,
+    private readonly challenges: ChallengeRegistry,
+    private readonly locales: Locales,
+    private readonly inspector: FlowInspector,
+  ) {}
+
+  get activeCount(): number {
+    return this.flows.size;
+  }
+
+  /** The durations and budgets every new flow gets. */
+  settings(): FlowSettings {
+    const f = this.config.flow;
+    const c = this.config.callbacks;
+    return {
+      flowTimeoutMs: f.FLOW_TIMEOUT_S * 1000,
+      joinTimeoutMs: f.JOIN_TIMEOUT_S * 1000,
+      instructionMs: f.INSTRUCTION_S * 1000,
+      challengeTimeoutMs: f.CHALLENGE_TIMEOUT_S * 1000,
+      resultDisplayMs: f.RESULT_DISPLAY_S * 1000,
+      leaveTimeoutMs: f.LEAVE_TIMEOUT_S * 1000,
+      callbackMaxAttempts: c.CALLBACK_MAX_ATTEMPTS,
+      callbackBackoffMs: c.CALLBACK_BACKOFF_MS,
+      matcherAttempts: 2,
+      liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: f.FACE_LOST_S * 1000 },
+    };
+  }
+
+  /** Starts a flow; throws FlowRejection when it cannot be taken now. */
+  start(request: FlowRequest): { flowId: string; challengeIds: string[] } {
+    if (this.draining) throw new FlowRejection('draining', 'the service is shutting down');
+    const running = [...this.flows.values()].find((f) => f.token === request.token);
+    if (running) throw new FlowRejection('token_in_use', 'a flow with this token is still running', running.id);
+    if (this.flows.size >= this.config.server.MAX_CONCURRENT_FLOWS) {
+      throw new FlowRejection('too_many_flows', `${this.flows.size} flows are running, the limit is ${this.config.server.MAX_CONCURRENT_FLOWS}`);
+    }
+    const flowId = randomUUID();
+    const challengeIds = this.challenges.select(this.config.flow.NUMBER_OF_GESTURES_TO_REQUEST, this.config.flow.CHALLENGES);
+    const log = new Logger(`flow:${flowId}`);
+    const frames = new LatestFrameGate();
+    const machine = createFlowMachine({
+      transport: this.transport,
+      face: this.face,
+      references: this.references,
+      matcher: this.matcher,
+      callbacks: this.callbacks,
+      plugins: this.challenges.plugins,
+      locales: this.locales,
+      displayName: this.config.transport.SERVICE_DISPLAY_NAME,
+      frames,
+      evidence: new LiveEvidence(EVIDENCE_FRAMES),
+      log,
+    });
+    const actor = createActor(machine, {
+      input: { flowId, request, challengeIds, settings: this.settings() },
+      inspect: this.inspector.observer(),
+    });
+    let finish!: () => void;
+    const record: FlowRecord = { id: flowId, token: request.token, actor, frames, startedAt: new Date(), done: new Promise((r) => (finish = r)) };
+    let lastState = '';
+    actor.subscribe({
+      next: (snapshot) => {
+        const state = stateName(snapshot.value);
+        if (state !== lastState) log.debug?.(`state ${state}`);
+        lastState = state;
+        if (snapshot.status === 'done') {
+          this.retire(record);
+          finish();
+        }
+      },
+      error: (error) => {
+        log.error(`flow machine crashed: ${(error as Error).stack ?? error}`);
+        void this.reportCrash(record, log).finally(() => {
+          this.retire(record);
+          finish();
+        });
+      },
+    });
+    this.flows.set(flowId, record);
+    log.log(`started for token ${JSON.stringify(request.token)}, lang ${request.lang}, challenges ${challengeIds.join(', ')}`);
+    actor.start();
+    return { flowId, challengeIds };
+  }
+
+  /** The view of a running or recently finished flow. */
+  view(flowId: string): FlowView | undefined {
+    const record = this.flows.get(flowId) ?? this.finished.get(flowId);
+    if (!record) return undefined;
+    const snapshot = record.actor.getSnapshot();
+    const context = snapshot.context as FlowContext;
+    const verdict = snapshot.matches('finishing') || snapshot.status !== 'active';
+    const current = context.liveness.challenges[context.liveness.current];
+    return {
+      flow_id: record.id,
+      token: record.token,
+      state: snapshot.status === 'error' ? 'crashed' : stateName(snapshot.value),
+      challenges: context.liveness.challenges.map((c) => ({ ...c })),
+      current_challenge: current?.status === 'running' ? current.id : null,
+      outcome: verdict ? (context.failure ? 'failure' : 'success') : null,
+      reason: context.failure?.reason ?? null,
+      message: context.failure?.message ?? null,
+      callback_delivered: context.reported,
+      started_at: record.startedAt.toISOString(),
+      finished_at: record.finishedAt?.toISOString() ?? null,
+      frames: { received: record.frames.received, dropped: record.frames.dropped },
+    };
+  }
+
+  /** Cancels a running flow (it fails with `cancelled`); false when it is not running. */
+  cancel(flowId: string): boolean {
+    const record = this.flows.get(flowId);
+    if (!record) return false;
+    record.actor.send({ type: 'CANCEL' });
+    return true;
+  }
+
+  /** Resolves when the flow has reported and left. */
+  async whenDone(flowId: string): Promise<void> {
+    await (this.flows.get(flowId) ?? this.finished.get(flowId))?.done;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.draining = true;
+    const running = [...this.flows.values()];
+    if (running.length === 0) return;
+    this.log.warn(`shutting down: failing ${running.length} running flows with service_shutdown`);
+    for (const record of running) record.actor.send({ type: 'SHUTDOWN' });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(running.map((r) => r.done)),
+      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    for (const record of this.flows.values()) record.actor.stop();
+  }
+
+  private retire(record: FlowRecord): void {
+    if (!this.flows.delete(record.id)) return;
+    record.finishedAt = new Date();
+    this.finished.set(record.id, record);
+    if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.keys().next().value as string);
+  }
+
+  /** The safety net: a crashed machine still tells the controller, once, unless it already did. */
+  private async reportCrash(record: FlowRecord, log: Logger): Promise<void> {
+    const context = record.actor.getSnapshot().context as FlowContext;
+    if (context.reported) return;
+    // Past the verdict (a callback was attempted) the verdict stands; before it, the crash is the failure.
+    const outcome: FlowOutcome =
+      context.callbackAttempts > 0 ? outcomeOf(context) : { ...outcomeOf(context), status: 'failure', reason: 'internal_error' };
+    const target = { flowId: record.id, token: record.token, callbackBaseUrl: context.request.callbackBaseUrl };
+    try {
+      await this.callbacks.send(target, outcome, context.callbackAttempts + 1, AbortSignal.timeout(this.config.callbacks.CALLBACK_TIMEOUT_S * 1000));
+    } catch (error) {
+      log.error(`failure callback after the crash was not delivered: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** `verifying.challenges.running` from an XState state value. */
+export function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 1) return `${entries[0][0]}.${stateName(entries[0][1])}`;
+  return entries.map(([k, v]) => `${k}.${stateName(v)}`).join('|');
+}
