@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { deadline } from '../common/deadline';
 import { messageOf } from '../common/errors';
 import { joinUrl } from '../common/url';
 import { CallbackError, CallbackPort, CallbackTarget, FlowOutcome } from './callback.port';
@@ -34,18 +35,21 @@ export class HttpCallbackAdapter implements CallbackPort {
     if (this.settings.hmacSecret) headers[SIGNATURE_HEADER] = signCallback(this.settings.hmacSecret, Math.floor(Date.now() / 1000), body);
     log.log(`callback attempt ${attempt}: PUT ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}`);
     let status: number;
+    const limit = deadline(signal, this.settings.timeoutMs);
     try {
       const response = await fetch(url, {
         method: 'PUT',
         headers,
         body: body || undefined,
         redirect: 'error',
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.settings.timeoutMs)]),
+        signal: limit.signal,
       });
       await response.body?.cancel();
       status = response.status;
     } catch (error) {
       throw new CallbackError(`PUT ${outcome.status} failed: ${messageOf(error)}`, true);
+    } finally {
+      limit.dispose();
     }
     if (status >= 200 && status < 300) {
       log.log(`callback attempt ${attempt}: controller answered ${status}`);

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { deadline } from '../common/deadline';
 import { VisionError, messageOf } from '../common/errors';
 import type { RawImage } from '../common/image';
 import type { ReferenceImage } from '../references/reference.port';
@@ -60,18 +61,22 @@ export class RemoteMatcherAdapter implements MatcherPort {
   }
 
   private async faceMatch(image1_url: string, image2_url: string, signal: AbortSignal): Promise<FaceMatchAnswer> {
+    const limit = deadline(signal, this.settings.timeoutMs);
     let response: Response;
+    let text: string;
     try {
       response = await fetch(`${this.settings.baseUrl}/face_match`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ image1_url, image2_url }),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.settings.timeoutMs)]),
+        signal: limit.signal,
       });
+      text = await response.text();
     } catch (error) {
       throw new VisionError('matcher_unavailable', `vision-matcher unreachable: ${messageOf(error)}`);
+    } finally {
+      limit.dispose();
     }
-    const text = await response.text();
     if (!response.ok) throw new VisionError('matcher_unavailable', `vision-matcher answered ${response.status}: ${text.slice(0, 200)}`);
     try {
       const answer = JSON.parse(text) as FaceMatchAnswer;

@@ -9,8 +9,8 @@ export interface ReferenceLimits extends ImageLimits {
   maxCount: number;
 }
 
-/** The `/list/{token}` answer is a short JSON array; anything larger is not a list. */
-const MAX_LIST_BYTES = 1024 * 1024;
+/** Room in the list for JSON syntax and URLs beside the (base64) data URLs it may carry. */
+const LIST_SLACK_BYTES = 64 * 1024;
 /** References fetched at once. */
 const PARALLEL_FETCHES = 3;
 
@@ -56,7 +56,9 @@ export class HttpReferenceAdapter implements ReferencePort {
     const url = joinUrl(source.callbackBaseUrl, 'list', source.token);
     let body: Uint8Array;
     try {
-      body = await fetchLimited(url, { ...this.limits, maxBytes: MAX_LIST_BYTES }, signal, 'application/json');
+      // Items may be data URLs: the list may be as large as its images in base64.
+      const maxBytes = Math.ceil((this.limits.maxCount * this.limits.maxBytes * 4) / 3) + LIST_SLACK_BYTES;
+      body = await fetchLimited(url, { ...this.limits, maxBytes }, signal, 'application/json');
     } catch (error) {
       throw new VisionError('no_reference', `reference list unavailable: ${(error as Error).message}`, { cause: error });
     }
@@ -76,6 +78,9 @@ export class HttpReferenceAdapter implements ReferencePort {
     }
     const kind = kindOfItem(item);
     let url = item;
+    if (kind === 'datastore_id' && /^[a-z][a-z0-9+.-]*:/i.test(item)) {
+      throw new ImageLoadError('bad_item', `unsupported URL scheme in ${item.slice(0, 40)}`);
+    }
     if (kind === 'datastore_id') {
       if (!source.datastoreBaseUrl) throw new ImageLoadError('bad_item', 'a Data Store id needs datastore_base_url');
       url = joinUrl(source.datastoreBaseUrl, 'r', item);

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { RawImage } from '../common/image';
 import type { ReferenceSkipReason } from '../common/errors';
+import { deadline } from '../common/deadline';
 
 /** Limits applied to every image fetched for the service (references, /face_match URLs). */
 export interface ImageLimits {
@@ -100,11 +101,11 @@ function httpUrl(raw: string): URL {
  * body size. Returns the body of the final 2xx answer.
  */
 export async function fetchLimited(rawUrl: string, limits: ImageLimits, signal: AbortSignal, accept = '*/*'): Promise<Uint8Array> {
-  const deadline = AbortSignal.any([signal, AbortSignal.timeout(limits.timeoutMs)]);
+  const limit = deadline(signal, limits.timeoutMs);
   let url = httpUrl(rawUrl);
   try {
     for (let hop = 0; ; hop++) {
-      const response = await fetch(url, { redirect: 'manual', signal: deadline, headers: { accept } });
+      const response = await fetch(url, { redirect: 'manual', signal: limit.signal, headers: { accept } });
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel();
@@ -120,8 +121,10 @@ export async function fetchLimited(rawUrl: string, limits: ImageLimits, signal: 
     }
   } catch (error) {
     if (error instanceof ImageLoadError) throw error;
-    if (deadline.aborted && !signal.aborted) throw new ImageLoadError('timeout', `no complete answer within ${limits.timeoutMs} ms`);
+    if (limit.timedOut()) throw new ImageLoadError('timeout', `no complete answer within ${limits.timeoutMs} ms`);
     throw new ImageLoadError('fetch_failed', `GET ${url.origin}${url.pathname} failed: ${(error as Error).message}`);
+  } finally {
+    limit.dispose();
   }
 }
 

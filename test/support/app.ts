@@ -1,0 +1,34 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import { AdapterOverrides, AppModule } from '../../src/app.module';
+import { loadConfig } from '../../src/config/app-config';
+import { configureHttp } from '../../src/http';
+
+/** A running Vision Service on 127.0.0.1 with a random port. */
+export interface RunningApp {
+  app: INestApplication;
+  baseUrl: string;
+  close(): Promise<void>;
+  /** POST /join-call with a JSON body. */
+  join(body: unknown): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+/** Starts the real service with these variables (on top of defaults, not of process.env). */
+export async function startApp(env: Record<string, string> = {}, overrides: AdapterOverrides = {}): Promise<RunningApp> {
+  const config = loadConfig({ HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error', ...env });
+  const app = await NestFactory.create(AppModule.forRoot(config, overrides), { bodyParser: false, logger: process.env.TEST_LOG_LEVEL ? undefined : ['error'] });
+  configureHttp(app);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    baseUrl,
+    close: () => app.close(),
+    async join(body) {
+      const res = await fetch(`${baseUrl}/join-call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: await res.json(), headers: res.headers };
+    },
+  };
+}
