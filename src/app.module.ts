@@ -27,16 +27,19 @@ export interface AdapterOverrides {
 }
 
 function adapter(token: symbol, override: unknown, factory: (config: AppConfig) => unknown): Provider {
-  return override !== undefined
-    ? { provide: token, useValue: override }
-    : { provide: token, useFactory: factory, inject: [APP_CONFIG] };
+  return override !== undefined ? { provide: token, useValue: override } : { provide: token, useFactory: factory, inject: [APP_CONFIG] };
 }
 
 function matcherFor(config: AppConfig): unknown {
   const m = config.matcher;
   if (m.VISION_MATCHER_BASE_URL) {
     new Logger('Matcher').log(`using the external vision-matcher at ${m.VISION_MATCHER_BASE_URL}`);
-    return new RemoteMatcherAdapter({ baseUrl: m.VISION_MATCHER_BASE_URL, threshold: m.MATCH_THRESHOLD, policy: m.MATCH_POLICY, timeoutMs: m.MATCHER_TIMEOUT_S * 1000 });
+    return new RemoteMatcherAdapter({
+      baseUrl: m.VISION_MATCHER_BASE_URL,
+      threshold: m.MATCH_THRESHOLD,
+      policy: m.MATCH_POLICY,
+      timeoutMs: m.MATCHER_TIMEOUT_S * 1000,
+    });
   }
   return createEmbeddedMatcher(config);
 }
@@ -62,20 +65,26 @@ export class AppModule {
         adapter(TRANSPORT_PORT, overrides.transport, createTransport),
         adapter(FACE_ANALYSIS_PORT, overrides.face, createFaceEngine),
         adapter(MATCHER_PORT, overrides.matcher, matcherFor),
-        adapter(REFERENCE_PORT, overrides.references, (c) =>
-          new HttpReferenceAdapter({
-            maxCount: c.references.REFERENCE_MAX_COUNT,
-            maxBytes: c.references.REFERENCE_MAX_BYTES,
-            timeoutMs: c.references.REFERENCE_TIMEOUT_S * 1000,
-            maxRedirects: c.references.REFERENCE_MAX_REDIRECTS,
-          }),
+        adapter(
+          REFERENCE_PORT,
+          overrides.references,
+          (c) =>
+            new HttpReferenceAdapter({
+              maxCount: c.references.REFERENCE_MAX_COUNT,
+              maxBytes: c.references.REFERENCE_MAX_BYTES,
+              timeoutMs: c.references.REFERENCE_TIMEOUT_S * 1000,
+              maxRedirects: c.references.REFERENCE_MAX_REDIRECTS,
+            }),
         ),
-        adapter(CALLBACK_PORT, overrides.callbacks, (c) =>
-          new HttpCallbackAdapter({
-            includeDetails: c.callbacks.CALLBACK_INCLUDE_DETAILS,
-            hmacSecret: c.callbacks.CALLBACK_HMAC_SECRET,
-            timeoutMs: c.callbacks.CALLBACK_TIMEOUT_S * 1000,
-          }),
+        adapter(
+          CALLBACK_PORT,
+          overrides.callbacks,
+          (c) =>
+            new HttpCallbackAdapter({
+              includeDetails: c.callbacks.CALLBACK_INCLUDE_DETAILS,
+              hmacSecret: c.callbacks.CALLBACK_HMAC_SECRET,
+              timeoutMs: c.callbacks.CALLBACK_TIMEOUT_S * 1000,
+            }),
         ),
         FlowInspector,
         FlowService,

@@ -50,6 +50,8 @@ export function configureHttp(app: INestApplication): void {
 /** Nest log levels at and above LOG_LEVEL. */
 export function logLevels(config: AppConfig): LogLevel[] {
   const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const wanted = { fatal: 'fatal', error: 'error', warn: 'warn', info: 'log', debug: 'debug', trace: 'verbose' }[config.server.LOG_LEVEL] as LogLevel;
+  const wanted = { fatal: 'fatal', error: 'error', warn: 'warn', info: 'log', debug: 'debug', trace: 'verbose' }[
+    config.server.LOG_LEVEL
+  ] as LogLevel;
   return order.slice(0, order.indexOf(wanted) + 1);
 }

@@ -4,7 +4,11 @@ import type { InstructionScreen } from '../transport/transport.port';
 import type { FlowContext } from './flow.types';
 
 /** What the subject sees in a given phase, in their language. */
-export function statusScreen(phase: 'waiting' | 'instructing' | 'processing' | 'verified' | 'not_verified', context: FlowContext, locales: Locales): InstructionScreen {
+export function statusScreen(
+  phase: 'waiting' | 'instructing' | 'processing' | 'verified' | 'not_verified',
+  context: FlowContext,
+  locales: Locales,
+): InstructionScreen {
   const key = {
     waiting: 'status.waiting',
     instructing: 'status.get_ready',

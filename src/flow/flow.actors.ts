@@ -123,7 +123,12 @@ export function createFlowActors(deps: FlowDeps) {
 
     /** Compares the kept live frames with the references. */
     matchFaces: fromPromise(async ({ input, signal }: { input: { flowId: string; references: ReferenceImage[] }; signal: AbortSignal }) =>
-      deps.matcher.compare(input.flowId, deps.evidence.images((f) => deps.face.toRgb(f)), input.references, signal),
+      deps.matcher.compare(
+        input.flowId,
+        deps.evidence.images((f) => deps.face.toRgb(f)),
+        input.references,
+        signal,
+      ),
     ),
 
     /** One attempt of the terminal callback. */

@@ -2,15 +2,7 @@ import { assign, sendTo, setup } from 'xstate';
 import type { FlowOutcome } from '../callbacks/callback.port';
 import { CallbackError } from '../callbacks/callback.port';
 import { FailureReason, messageOf, reasonOf } from '../common/errors';
-import {
-  advanceChallenge,
-  allPassed,
-  currentPassed,
-  failCurrent,
-  isStarted,
-  observeFace,
-  startLiveness,
-} from '../liveness/liveness';
+import { advanceChallenge, allPassed, currentPassed, failCurrent, isStarted, observeFace, startLiveness } from '../liveness/liveness';
 import type { MatchResult } from '../matcher/matcher.port';
 import type { ReferenceImage } from '../references/reference.port';
 import { createFlowActors, FlowDeps } from './flow.actors';
@@ -138,7 +130,10 @@ export function createFlowMachine(deps: FlowDeps) {
       verifying: {
         description: 'Until the verdict: any of these events ends it with a failure',
         after: {
-          flowTimeout: { target: 'finishing', actions: { type: 'fail', params: { reason: 'flow_timeout', message: 'the flow took too long' } } },
+          flowTimeout: {
+            target: 'finishing',
+            actions: { type: 'fail', params: { reason: 'flow_timeout', message: 'the flow took too long' } },
+          },
         },
         on: {
           SUBJECT_LEFT: {
@@ -151,10 +146,19 @@ export function createFlowMachine(deps: FlowDeps) {
           },
           FACE_ENGINE_FAILED: {
             target: 'finishing',
-            actions: { type: 'fail', params: ({ event }) => ({ reason: 'internal_error', message: `face engine failed: ${event.message}` }) },
+            actions: {
+              type: 'fail',
+              params: ({ event }) => ({ reason: 'internal_error', message: `face engine failed: ${event.message}` }),
+            },
           },
-          CANCEL: { target: 'finishing', actions: { type: 'fail', params: { reason: 'cancelled', message: 'cancelled by the controller' } } },
-          SHUTDOWN: { target: 'finishing', actions: { type: 'fail', params: { reason: 'service_shutdown', message: 'the service is shutting down' } } },
+          CANCEL: {
+            target: 'finishing',
+            actions: { type: 'fail', params: { reason: 'cancelled', message: 'cancelled by the controller' } },
+          },
+          SHUTDOWN: {
+            target: 'finishing',
+            actions: { type: 'fail', params: { reason: 'service_shutdown', message: 'the service is shutting down' } },
+          },
         },
         initial: 'joining',
         states: {
@@ -178,7 +182,9 @@ export function createFlowMachine(deps: FlowDeps) {
             description: 'The selected challenges, one after another, while the best frames are kept',
             invoke: { id: 'watchFace', src: 'watchFace' },
             on: {
-              FACE_OBSERVED: { actions: [{ type: 'observe', params: ({ event }) => ({ observation: event.observation }) }, 'showChallenge'] },
+              FACE_OBSERVED: {
+                actions: [{ type: 'observe', params: ({ event }) => ({ observation: event.observation }) }, 'showChallenge'],
+              },
             },
             always: { guard: 'livenessFailed', target: '#flow.finishing', actions: ['failCurrentChallenge', 'failWithLivenessReason'] },
             initial: 'waitingForFace',
@@ -202,7 +208,10 @@ export function createFlowMachine(deps: FlowDeps) {
                 after: {
                   challengeTimeout: {
                     target: '#flow.finishing',
-                    actions: ['failCurrentChallenge', { type: 'fail', params: { reason: 'challenge_timeout', message: 'the challenge was not completed in time' } }],
+                    actions: [
+                      'failCurrentChallenge',
+                      { type: 'fail', params: { reason: 'challenge_timeout', message: 'the challenge was not completed in time' } },
+                    ],
                   },
                 },
               },
@@ -219,7 +228,10 @@ export function createFlowMachine(deps: FlowDeps) {
                 callbackBaseUrl: context.request.callbackBaseUrl,
                 datastoreBaseUrl: context.request.datastoreBaseUrl,
               }),
-              onDone: { target: 'checkingEvidence', actions: { type: 'keepReferences', params: ({ event }) => ({ references: event.output }) } },
+              onDone: {
+                target: 'checkingEvidence',
+                actions: { type: 'keepReferences', params: ({ event }) => ({ references: event.output }) },
+              },
               onError: { target: '#flow.finishing', actions: { type: 'failWithError', params: ({ event }) => ({ error: event.error }) } },
             },
           },
@@ -258,7 +270,13 @@ export function createFlowMachine(deps: FlowDeps) {
               { guard: 'facesMatch', target: '#flow.finishing' },
               {
                 target: '#flow.finishing',
-                actions: { type: 'fail', params: ({ context }) => ({ reason: 'no_match', message: `distance ${context.match?.distance.toFixed(3)} over ${context.match?.threshold}` }) },
+                actions: {
+                  type: 'fail',
+                  params: ({ context }) => ({
+                    reason: 'no_match',
+                    message: `distance ${context.match?.distance.toFixed(3)} over ${context.match?.threshold}`,
+                  }),
+                },
               },
             ],
           },

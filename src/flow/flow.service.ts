@@ -110,7 +110,10 @@ export class FlowService implements BeforeApplicationShutdown {
     const running = [...this.flows.values()].find((f) => f.token === request.token);
     if (running) throw new FlowRejection('token_in_use', 'a flow with this token is still running', running.id);
     if (this.flows.size >= this.config.server.MAX_CONCURRENT_FLOWS) {
-      throw new FlowRejection('too_many_flows', `${this.flows.size} flows are running, the limit is ${this.config.server.MAX_CONCURRENT_FLOWS}`);
+      throw new FlowRejection(
+        'too_many_flows',
+        `${this.flows.size} flows are running, the limit is ${this.config.server.MAX_CONCURRENT_FLOWS}`,
+      );
     }
     const flowId = randomUUID();
     const challengeIds = this.challenges.select(this.config.flow.NUMBER_OF_GESTURES_TO_REQUEST, this.config.flow.CHALLENGES);
@@ -134,7 +137,14 @@ export class FlowService implements BeforeApplicationShutdown {
       inspect: this.inspector.observer(),
     });
     let finish!: () => void;
-    const record: FlowRecord = { id: flowId, token: request.token, actor, frames, startedAt: new Date(), done: new Promise((r) => (finish = r)) };
+    const record: FlowRecord = {
+      id: flowId,
+      token: request.token,
+      actor,
+      frames,
+      startedAt: new Date(),
+      done: new Promise((r) => (finish = r)),
+    };
     let lastState = '';
     actor.subscribe({
       next: (snapshot) => {
@@ -228,7 +238,12 @@ export class FlowService implements BeforeApplicationShutdown {
       context.callbackAttempts > 0 ? outcomeOf(context) : { ...outcomeOf(context), status: 'failure', reason: 'internal_error' };
     const target = { flowId: record.id, token: record.token, callbackBaseUrl: context.request.callbackBaseUrl };
     try {
-      await this.callbacks.send(target, outcome, context.callbackAttempts + 1, AbortSignal.timeout(this.config.callbacks.CALLBACK_TIMEOUT_S * 1000));
+      await this.callbacks.send(
+        target,
+        outcome,
+        context.callbackAttempts + 1,
+        AbortSignal.timeout(this.config.callbacks.CALLBACK_TIMEOUT_S * 1000),
+      );
     } catch (error) {
       log.error(`failure callback after the crash was not delivered: ${(error as Error).message}`);
     }

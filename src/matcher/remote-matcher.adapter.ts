@@ -49,7 +49,10 @@ export class RemoteMatcherAdapter implements MatcherPort {
       }
     }
     if (pairs.length === 0) throw new VisionError('no_match', 'the matcher found no face pair to compare');
-    const distance = aggregateDistances(pairs.map((p) => p.distance), this.settings.policy);
+    const distance = aggregateDistances(
+      pairs.map((p) => p.distance),
+      this.settings.policy,
+    );
     return {
       match: distance < this.settings.threshold,
       distance,

@@ -62,7 +62,10 @@ export class DemoController {
       const got = this.callbacks.filter((c) => c.token === token && c.answered < 300);
       if (got.length >= count) return got;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no callback for ${token} within ${timeoutMs} ms (got ${JSON.stringify(this.callbacks.map((c) => [c.token, c.status, c.answered]))})`);
+      if (left <= 0)
+        throw new Error(
+          `no callback for ${token} within ${timeoutMs} ms (got ${JSON.stringify(this.callbacks.map((c) => [c.token, c.status, c.answered]))})`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 250));
         this.waiters.push(() => {
@@ -120,7 +123,9 @@ export class DemoController {
     if (answered === 500) this.failCallbacks--;
     const body = Buffer.concat(chunks).toString('utf8');
     this.callbacks.push({ status, token, body, headers: req.headers, answered });
-    this.log(`${status === 'success' ? 'Success' : 'Failure'} token=${token}${body ? ` body=${body}` : ''}${answered === 500 ? ' (answered 500 on purpose)' : ''}`);
+    this.log(
+      `${status === 'success' ? 'Success' : 'Failure'} token=${token}${body ? ` body=${body}` : ''}${answered === 500 ? ' (answered 500 on purpose)' : ''}`,
+    );
     res.writeHead(answered).end(status === 'success' ? 'Success' : 'Failure');
     for (const wake of this.waiters.splice(0)) wake();
   }

@@ -46,7 +46,11 @@ describe(HttpCallbackAdapter.name, () => {
     const adapter = new HttpCallbackAdapter({ includeDetails: true, hmacSecret: secret, timeoutMs: 2000 });
     await adapter.send(target('signed'), outcome, 1, AbortSignal.timeout(5000));
     const [received] = await controller.waitForCallbacks('signed');
-    assert.deepEqual(JSON.parse(received.body), { reason: 'no_match', challenges: [{ id: 'blink', passed: true }], match: { distance: 0.61, threshold: 0.4 } });
+    assert.deepEqual(JSON.parse(received.body), {
+      reason: 'no_match',
+      challenges: [{ id: 'blink', passed: true }],
+      match: { distance: 0.61, threshold: 0.4 },
+    });
     const header = String(received.headers[SIGNATURE_HEADER]);
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
     assert.ok(t && v1, `header format: ${header}`);
@@ -57,13 +61,21 @@ describe(HttpCallbackAdapter.name, () => {
   it('should call 5xx and network errors retryable, 4xx final', async () => {
     const adapter = new HttpCallbackAdapter({ includeDetails: false, timeoutMs: 2000 });
     controller.failCallbacks = 1;
-    await assert.rejects(adapter.send(target('r'), outcome, 1, AbortSignal.timeout(5000)), (e: unknown) => e instanceof CallbackError && e.retryable);
+    await assert.rejects(
+      adapter.send(target('r'), outcome, 1, AbortSignal.timeout(5000)),
+      (e: unknown) => e instanceof CallbackError && e.retryable,
+    );
     await assert.rejects(
       adapter.send({ ...target('r'), callbackBaseUrl: 'http://127.0.0.1:9' }, outcome, 1, AbortSignal.timeout(5000)),
       (e: unknown) => e instanceof CallbackError && e.retryable,
     );
     await assert.rejects(
-      adapter.send({ ...target('r'), callbackBaseUrl: `${controller.baseUrl}/nowhere/deeper` }, { ...outcome, status: 'success' }, 1, AbortSignal.timeout(5000)),
+      adapter.send(
+        { ...target('r'), callbackBaseUrl: `${controller.baseUrl}/nowhere/deeper` },
+        { ...outcome, status: 'success' },
+        1,
+        AbortSignal.timeout(5000),
+      ),
       (e: unknown) => e instanceof CallbackError && !e.retryable,
     );
   });

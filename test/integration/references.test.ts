@@ -44,7 +44,12 @@ describe(HttpReferenceAdapter.name, () => {
     await rm(assets, { recursive: true, force: true });
   });
 
-  const source = (token: string) => ({ flowId: 'f', token, callbackBaseUrl: `${controller.baseUrl}/`, datastoreBaseUrl: controller.baseUrl });
+  const source = (token: string) => ({
+    flowId: 'f',
+    token,
+    callbackBaseUrl: `${controller.baseUrl}/`,
+    datastoreBaseUrl: controller.baseUrl,
+  });
 
   it('should fetch the default list: one http URL to the asset named like the token', async () => {
     const set = await adapter.fetch(source('obama'), signal());
@@ -57,7 +62,10 @@ describe(HttpReferenceAdapter.name, () => {
   it('should accept all three item kinds: data URL, http URL and Data Store id', async () => {
     controller.lists.set('kinds', [photoDataUrl, `${controller.baseUrl}/assets/obama`, 'obama']);
     const set = await adapter.fetch(source('kinds'), signal());
-    assert.deepEqual(set.usable.map((r) => r.kind), ['data_url', 'http_url', 'datastore_id']);
+    assert.deepEqual(
+      set.usable.map((r) => r.kind),
+      ['data_url', 'http_url', 'datastore_id'],
+    );
     assert.ok(controller.requests.includes('GET /r/obama'));
     assert.deepEqual(set.skipped, []);
   });
@@ -75,7 +83,10 @@ describe(HttpReferenceAdapter.name, () => {
       `${controller.baseUrl}/assets/obama`,
     ]);
     const set = await adapter.fetch(source('mixed'), signal());
-    assert.deepEqual(set.usable.map((r) => r.index), [8]);
+    assert.deepEqual(
+      set.usable.map((r) => r.index),
+      [8],
+    );
     const reasons = Object.fromEntries(set.skipped.map((s) => [s.index, s.reason]));
     assert.deepEqual(reasons, {
       0: 'unsupported_type',
@@ -90,7 +101,10 @@ describe(HttpReferenceAdapter.name, () => {
   });
 
   it('should use at most REFERENCE_MAX_COUNT items', async () => {
-    controller.lists.set('many', Array.from({ length: 12 }, () => photoDataUrl));
+    controller.lists.set(
+      'many',
+      Array.from({ length: 12 }, () => photoDataUrl),
+    );
     const set = await new HttpReferenceAdapter({ ...limits, maxCount: 3 }).fetch(source('many'), signal());
     assert.equal(set.usable.length, 3);
   });
@@ -109,6 +123,9 @@ describe(HttpReferenceAdapter.name, () => {
   it('should refuse a Data Store id without datastore_base_url', async () => {
     controller.lists.set('ds', ['obama']);
     const set = await adapter.fetch({ ...source('ds'), datastoreBaseUrl: undefined }, signal());
-    assert.deepEqual(set.skipped.map((s) => s.reason), ['bad_item']);
+    assert.deepEqual(
+      set.skipped.map((s) => s.reason),
+      ['bad_item'],
+    );
   });
 });

@@ -17,7 +17,10 @@ export interface RunningApp {
 /** Starts the real service with these variables (on top of defaults, not of process.env). */
 export async function startApp(env: Record<string, string> = {}, overrides: AdapterOverrides = {}): Promise<RunningApp> {
   const config = loadConfig({ HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error', ...env });
-  const app = await NestFactory.create(AppModule.forRoot(config, overrides), { bodyParser: false, logger: process.env.TEST_LOG_LEVEL ? undefined : ['error'] });
+  const app = await NestFactory.create(AppModule.forRoot(config, overrides), {
+    bodyParser: false,
+    logger: process.env.TEST_LOG_LEVEL ? undefined : ['error'],
+  });
   configureHttp(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -27,7 +30,11 @@ export async function startApp(env: Record<string, string> = {}, overrides: Adap
     baseUrl,
     close: () => app.close(),
     async join(body) {
-      const res = await fetch(`${baseUrl}/join-call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${baseUrl}/join-call`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: await res.json(), headers: res.headers };
     },
   };

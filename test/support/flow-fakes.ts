@@ -117,7 +117,14 @@ export class FakeMatcher implements MatcherPort {
 }
 
 export function matchResult(distance: number, threshold = 0.4): MatchResult {
-  return { match: distance < threshold, distance, threshold, policy: 'median', pairs: [{ live: 0, reference: 0, distance }], referencesWithoutFace: [] };
+  return {
+    match: distance < threshold,
+    distance,
+    threshold,
+    policy: 'median',
+    pairs: [{ live: 0, reference: 0, distance }],
+    referencesWithoutFace: [],
+  };
 }
 
 export class FakeCallbacks implements CallbackPort {
@@ -130,7 +137,6 @@ export class FakeCallbacks implements CallbackPort {
     const failure = this.failures.shift();
     if (failure) throw failure;
   }
-
 }
 
 export const retryable = () => new CallbackError('controller answered 503', true);

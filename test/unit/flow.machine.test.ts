@@ -141,7 +141,10 @@ describe('flow machine', () => {
     assert.equal(output.status, 'success');
     assert.equal(flow.callbacks.attempts.length, 1);
     assertReportedOnce(flow, 'success', undefined);
-    assert.deepEqual(output.challenges, [{ id: 'first', passed: true }, { id: 'second', passed: true }]);
+    assert.deepEqual(output.challenges, [
+      { id: 'first', passed: true },
+      { id: 'second', passed: true },
+    ]);
     assert.ok(flow.matcher.liveCounts[0] > 0, 'live frames were kept for matching');
   });
 
@@ -163,7 +166,10 @@ describe('flow machine', () => {
     await tick();
     const output = await flow.finish();
     assertReportedOnce(flow, 'failure', 'challenge_timeout');
-    assert.deepEqual(output.challenges.map((c) => c.passed), [false, false]);
+    assert.deepEqual(
+      output.challenges.map((c) => c.passed),
+      [false, false],
+    );
   });
 
   it('should restart the challenge timeout for each challenge', async () => {
@@ -333,7 +339,10 @@ describe('flow machine', () => {
       await tick();
     }
     await flow.finish();
-    assert.deepEqual(flow.callbacks.attempts.map((a) => a.attempt), [1, 2, 3]);
+    assert.deepEqual(
+      flow.callbacks.attempts.map((a) => a.attempt),
+      [1, 2, 3],
+    );
     assertReportedOnce(flow, 'failure', 'transport_failed');
   });
 

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/app-config';
+import { ConfigError } from '../../src/config/env';
+import { renderEnvExample } from '../../src/config/env-example';
+import { ENV_EXAMPLE_PATH } from '../../scripts/env-example';
+
+describe('configuration', () => {
+  it('should default to the 2060-compatible values', () => {
+    const config = loadConfig({});
+    assert.equal(config.server.PORT, 5000);
+    assert.equal(config.flow.NUMBER_OF_GESTURES_TO_REQUEST, 2);
+    assert.equal(config.flow.FLOW_TIMEOUT_S, 120);
+    assert.equal(config.matcher.VISION_MATCHER_BASE_URL, undefined);
+    assert.equal(config.callbacks.CALLBACK_INCLUDE_DETAILS, false);
+  });
+
+  it('should name every invalid variable in one error', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          PORT: 'abc',
+          NUMBER_OF_GESTURES_TO_REQUEST: '0',
+          VISION_MATCHER_BASE_URL: 'ftp://x',
+          CALLBACK_INCLUDE_DETAILS: 'maybe',
+        }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.length === 4 &&
+        ['PORT', 'NUMBER_OF_GESTURES_TO_REQUEST', 'VISION_MATCHER_BASE_URL', 'CALLBACK_INCLUDE_DETAILS'].every((name) =>
+          error.message.includes(name),
+        ),
+    );
+  });
+
+  it('should parse lists, floats and URLs', () => {
+    const config = loadConfig({ CHALLENGES: 'blink, smile,,', MATCH_THRESHOLD: '0.35', VISION_MATCHER_BASE_URL: 'http://matcher:5123/' });
+    assert.deepEqual(config.flow.CHALLENGES, ['blink', 'smile']);
+    assert.equal(config.matcher.MATCH_THRESHOLD, 0.35);
+    assert.equal(config.matcher.VISION_MATCHER_BASE_URL, 'http://matcher:5123');
+  });
+
+  it('should keep .env.example in sync with the schema (run `npm run env:example`)', () => {
+    assert.equal(readFileSync(ENV_EXAMPLE_PATH, 'utf8'), renderEnvExample());
+  });
+});
