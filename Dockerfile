@@ -1,0 +1,30 @@
+# Vision Service: multi-stage build on Debian slim with Node 20.
+# Everything the service needs at run time (face models, fonts, locales) is inside the image; nothing is
+# downloaded when it runs. Build: docker build -t vision-service .
+# Run next to a mediasoup room server: docker run --network host vision-service
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# mediasoup (a devDependency, used only by the test room server) has its install script disabled in allowScripts.
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY src src
+COPY challenges challenges
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=5000 HOST=0.0.0.0
+WORKDIR /app
+COPY --from=build --chown=root:root /app/node_modules node_modules
+COPY --from=build --chown=root:root /app/dist dist
+COPY --chown=root:root package.json ./
+COPY --chown=root:root locales locales
+COPY --chown=root:root assets assets
+COPY --chown=root:root models models
+# Runs as the unprivileged user of the base image; the app files stay read-only to it.
+USER node
+EXPOSE 5000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||5000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "dist/src/main.js"]
