@@ -1,3 +1,4 @@
+import type { Locales } from '../common/locales';
 import type { ChallengeDefinition } from './challenge-definition';
 import type { ChallengePlugins } from './liveness';
 
@@ -5,13 +6,23 @@ import type { ChallengePlugins } from './liveness';
 export class ChallengeRegistry {
   readonly plugins: ChallengePlugins;
 
-  constructor(definitions: readonly ChallengeDefinition<any>[]) {
+  /** With `locales`, also throws when a plugin's instruction is missing from any shipped language. */
+  constructor(definitions: readonly ChallengeDefinition<any>[], locales?: Locales) {
     const plugins = new Map<string, ChallengeDefinition>();
     for (const definition of definitions) {
       if (plugins.has(definition.id)) throw new Error(`challenge "${definition.id}" is registered twice`);
       plugins.set(definition.id, definition as ChallengeDefinition);
     }
     this.plugins = plugins;
+    if (locales) this.assertLocalized(locales);
+  }
+
+  /** Throws unless every plugin's instructionKey exists in every locale. */
+  assertLocalized(locales: Locales): void {
+    const missing = [...this.plugins.values()].flatMap((p) =>
+      locales.languages.filter((lang) => !(p.instructionKey in locales.table(lang))).map((lang) => `${p.instructionKey} (${lang})`),
+    );
+    if (missing.length > 0) throw new Error(`challenge texts missing from locales: ${missing.join(', ')}`);
   }
 
   get ids(): string[] {

@@ -1,0 +1,205 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { I420Frame, RawImage } from '../../common/image';
+import { VisionError } from '../../common/errors';
+import type { FaceAnalysisPort } from '../face-analysis.port';
+import type { FaceObservation } from '../face-observation';
+import { assertI420, i420ToRgb } from '../i420';
+import type { FaceWorkerOptions, WorkerReply, WorkerRequest } from './worker-protocol';
+
+/** Settings of the engine (see face.env.ts). */
+export interface HumanFaceEngineConfig {
+  /** Worker threads, one Human each (TFJS-WASM is single-threaded in Node). */
+  workers: number;
+  /** Faces counted per frame at most. Default 3. */
+  maxFaces?: number;
+  /** Longest the detector is skipped in favour of mesh tracking, ms. Default 500. */
+  detectorSkipMs?: number;
+  /** Compute the faceres identity descriptor. Default true. */
+  descriptor?: boolean;
+  /** Time for loading and warming up a worker, ms. Default 60000. */
+  startTimeoutMs?: number;
+}
+
+/** Per-worker bookkeeping of the pool. */
+interface PoolWorker {
+  worker: Worker;
+  inFlight: number;
+  /** Streams stuck to this worker (Human's tracking cache works only on consecutive frames of one face). */
+  streams: number;
+  /** Milliseconds per analysed frame, last 256. */
+  times: number[];
+}
+
+interface Pending {
+  resolve(o: FaceObservation): void;
+  reject(e: Error): void;
+  frame: I420Frame;
+  /** The frame's own buffer went to the worker and must be put back. */
+  moved: boolean;
+}
+
+const WORKER_FILE = join(__dirname, 'face.worker.js');
+/** A stream without a frame for this long loses its worker affinity. */
+const STREAM_IDLE_MS = 30_000;
+
+/**
+ * FaceAnalysisPort on @vladmandic/human in a pool of worker threads. Each frame's buffer is moved to a worker
+ * (no copy) and put back into `frame.data` when `analyze` settles; frames of one stream (e.g. a flow id) stick
+ * to one worker so Human's face tracking cache stays useful.
+ */
+export class HumanFaceEngine implements FaceAnalysisPort {
+  private readonly pending = new Map<number, Pending>();
+  private readonly streams = new Map<string, { worker: PoolWorker; lastMs: number }>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: PoolWorker[],
+    private readonly started: Promise<void>,
+  ) {
+    started.catch(() => undefined);
+  }
+
+  /** Starts the workers; they load the models and warm up in the background (await `ready()`). */
+  static create(config: HumanFaceEngineConfig): HumanFaceEngine {
+    const options: FaceWorkerOptions = {
+      maxFaces: config.maxFaces ?? 3,
+      detectorSkipMs: config.detectorSkipMs ?? 500,
+      descriptor: config.descriptor ?? true,
+    };
+    const pool: PoolWorker[] = [];
+    const starts: Promise<void>[] = [];
+    for (let i = 0; i < config.workers; i++) {
+      const worker = new Worker(WORKER_FILE, { workerData: options });
+      pool.push({ worker, inFlight: 0, streams: 0, times: [] });
+      starts.push(waitReady(worker, config.startTimeoutMs ?? 60_000));
+    }
+    const engine = new HumanFaceEngine(pool, Promise.all(starts).then(() => undefined));
+    for (const member of pool) engine.listen(member);
+    return engine;
+  }
+
+  /** Resolves once every worker has loaded its models and run a warm-up. */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  get workerCount(): number {
+    return this.pool.length;
+  }
+
+  /** Median analysis time per frame inside the workers, ms (0 before any frame). */
+  medianMs(): number {
+    const all = this.pool.flatMap((p) => p.times).sort((a, b) => a - b);
+    return all.length === 0 ? 0 : all[Math.floor(all.length / 2)];
+  }
+
+  /**
+   * Analyses one frame. `stream` (e.g. the flow id) keeps a caller's frames on one worker. The caller must keep at
+   * most one frame in flight per stream and must not read `frame.data` until the promise settles.
+   */
+  async analyze(frame: I420Frame, stream?: string): Promise<FaceObservation> {
+    if (this.closed) throw new VisionError('internal_error', 'face engine is closed');
+    assertI420(frame);
+    await this.started;
+    const member = this.pick(stream, frame.timestampMs);
+    const id = this.nextId++;
+    const whole = frame.data.byteOffset === 0 && frame.data.byteLength === frame.data.buffer.byteLength;
+    // A view into a larger buffer cannot be moved without taking its neighbours along: copy that one.
+    const buffer = (whole ? frame.data.buffer : frame.data.slice().buffer) as ArrayBuffer;
+    const request: WorkerRequest = { id, width: frame.width, height: frame.height, timestampMs: frame.timestampMs, buffer };
+    return new Promise<FaceObservation>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, frame, moved: whole });
+      member.inFlight++;
+      member.worker.postMessage(request, [buffer]);
+    });
+  }
+
+  /** The frame as RGB, for keeping as live evidence. */
+  toRgb(frame: I420Frame): RawImage {
+    assertI420(frame);
+    return i420ToRgb(frame);
+  }
+
+  /** Stops every worker; pending analyses reject. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new VisionError('internal_error', 'face engine closed'));
+    }
+    await Promise.all(this.pool.map((p) => p.worker.terminate()));
+  }
+
+  private pick(stream: string | undefined, nowMs: number): PoolWorker {
+    const leastBusy = (key: (p: PoolWorker) => number) => this.pool.reduce((a, b) => (key(b) < key(a) ? b : a));
+    if (stream === undefined) return leastBusy((p) => p.inFlight);
+    for (const [key, s] of this.streams) {
+      if (nowMs - s.lastMs > STREAM_IDLE_MS) {
+        s.worker.streams--;
+        this.streams.delete(key);
+      }
+    }
+    let sticky = this.streams.get(stream);
+    if (!sticky) {
+      sticky = { worker: leastBusy((p) => p.streams * 1000 + p.inFlight), lastMs: nowMs };
+      sticky.worker.streams++;
+      this.streams.set(stream, sticky);
+    }
+    sticky.lastMs = nowMs;
+    return sticky.worker;
+  }
+
+  private listen(member: PoolWorker): void {
+    member.worker.on('message', (reply: WorkerReply) => {
+      if (reply.type !== 'result' && reply.type !== 'error') return;
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      member.inFlight--;
+      if (p.moved) p.frame.data = new Uint8Array(reply.buffer);
+      if (reply.type === 'result') {
+        member.times.push(reply.ms);
+        if (member.times.length > 256) member.times.shift();
+        p.resolve(reply.observation);
+      } else {
+        p.reject(new VisionError('internal_error', `face analysis failed: ${reply.message}`));
+      }
+    });
+    member.worker.on('error', (error) => this.failWorker(member, error.message));
+    member.worker.on('exit', (code) => this.failWorker(member, `face worker exited with code ${code}`));
+  }
+
+  private failWorker(member: PoolWorker, message: string): void {
+    if (this.closed) return;
+    // Frames of a dead worker cannot complete; callers see the error (the flow fails after repeated errors).
+    this.closed = true;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new VisionError('internal_error', message));
+    }
+    void Promise.all(this.pool.filter((p) => p !== member).map((p) => p.worker.terminate()));
+  }
+}
+
+function waitReady(worker: Worker, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new VisionError('internal_error', 'face worker did not start in time')), timeoutMs);
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onMessage = (reply: WorkerReply) => {
+      if (reply.type === 'ready') done();
+      else if (reply.type === 'failed') done(new VisionError('internal_error', `face worker failed to start: ${reply.message}`));
+    };
+    const onExit = (code: number) => done(new VisionError('internal_error', `face worker exited with code ${code} while starting`));
+    worker.on('message', onMessage);
+    worker.on('exit', onExit);
+  });
+}
