@@ -1,8 +1,51 @@
+import { Logger } from '@nestjs/common';
+import { HttpCallbackAdapter } from './callbacks/http-callback.adapter';
+import type { CallbackPort } from './callbacks/callback.port';
 import { VisionError } from './common/errors';
+import type { OutboundGuard } from './outbound/outbound-guard';
+import { HttpReferenceAdapter } from './references/http-reference.adapter';
+import type { ReferencePort } from './references/reference.port';
+import { RemoteMatcherAdapter } from './matcher/remote-matcher.adapter';
 import type { AppConfig } from './config/app-config';
 import type { FaceAnalysisPort } from './face/face-analysis.port';
 import type { MatcherPort } from './matcher/matcher.port';
 import type { TransportPort } from './transport/transport.port';
+
+/** The real adapter of each port, built from the configuration. */
+
+export function createReferenceAdapter(config: AppConfig, outbound: OutboundGuard): ReferencePort {
+  const r = config.references;
+  return new HttpReferenceAdapter({
+    maxCount: r.REFERENCE_MAX_COUNT,
+    maxBytes: r.REFERENCE_MAX_BYTES,
+    timeoutMs: r.REFERENCE_TIMEOUT_S * 1000,
+    maxRedirects: r.REFERENCE_MAX_REDIRECTS,
+    outbound,
+  });
+}
+
+export function createCallbackAdapter(config: AppConfig, outbound: OutboundGuard): CallbackPort {
+  const c = config.callbacks;
+  return new HttpCallbackAdapter({
+    includeDetails: c.CALLBACK_INCLUDE_DETAILS,
+    hmacSecret: c.CALLBACK_HMAC_SECRET,
+    timeoutMs: c.CALLBACK_TIMEOUT_S * 1000,
+    outbound,
+  });
+}
+
+/** The external vision-matcher when VISION_MATCHER_BASE_URL is set, the embedded matcher otherwise. */
+export function createMatcher(config: AppConfig): MatcherPort {
+  const m = config.matcher;
+  if (!m.VISION_MATCHER_BASE_URL) return createEmbeddedMatcher(config);
+  new Logger('Matcher').log(`using the external vision-matcher at ${m.VISION_MATCHER_BASE_URL}`);
+  return new RemoteMatcherAdapter({
+    baseUrl: m.VISION_MATCHER_BASE_URL,
+    threshold: m.MATCH_THRESHOLD,
+    policy: m.MATCH_POLICY,
+    timeoutMs: m.MATCHER_TIMEOUT_S * 1000,
+  });
+}
 
 // Wiring of the adapters whose real implementations land with the transport, face and matcher issues.
 // Until then each one refuses honestly, so a flow ends with exactly one failure callback.

@@ -1,8 +1,7 @@
-import { DynamicModule, Logger, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { FlowsController } from './api/flows.controller';
 import { HealthController } from './api/health.controller';
 import { CALLBACK_PORT } from './callbacks/callback.port';
-import { HttpCallbackAdapter } from './callbacks/http-callback.adapter';
 import { Locales } from './common/locales';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { FACE_ANALYSIS_PORT } from './face/face-analysis.port';
@@ -10,12 +9,11 @@ import { FlowInspector } from './flow/flow-inspector';
 import { FlowService } from './flow/flow.service';
 import { ChallengeRegistry } from './liveness/challenge-registry';
 import { MATCHER_PORT } from './matcher/matcher.port';
-import { RemoteMatcherAdapter } from './matcher/remote-matcher.adapter';
-import { HttpReferenceAdapter } from './references/http-reference.adapter';
 import { REFERENCE_PORT } from './references/reference.port';
 import { TRANSPORT_PORT } from './transport/transport.port';
+import { OutboundGuard } from './outbound/outbound-guard';
 import { ALL_CHALLENGES } from '../challenges';
-import { createEmbeddedMatcher, createFaceEngine, createTransport } from './adapters';
+import { createCallbackAdapter, createFaceEngine, createMatcher, createReferenceAdapter, createTransport } from './adapters';
 
 /** Adapters a test may replace (unit-level tests only; integration tests use the real ones). */
 export interface AdapterOverrides {
@@ -26,22 +24,10 @@ export interface AdapterOverrides {
   callbacks?: unknown;
 }
 
-function adapter(token: symbol, override: unknown, factory: (config: AppConfig) => unknown): Provider {
-  return override !== undefined ? { provide: token, useValue: override } : { provide: token, useFactory: factory, inject: [APP_CONFIG] };
-}
-
-function matcherFor(config: AppConfig): unknown {
-  const m = config.matcher;
-  if (m.VISION_MATCHER_BASE_URL) {
-    new Logger('Matcher').log(`using the external vision-matcher at ${m.VISION_MATCHER_BASE_URL}`);
-    return new RemoteMatcherAdapter({
-      baseUrl: m.VISION_MATCHER_BASE_URL,
-      threshold: m.MATCH_THRESHOLD,
-      policy: m.MATCH_POLICY,
-      timeoutMs: m.MATCHER_TIMEOUT_S * 1000,
-    });
-  }
-  return createEmbeddedMatcher(config);
+function adapter(token: symbol, override: unknown, factory: (config: AppConfig, outbound: OutboundGuard) => unknown): Provider {
+  return override !== undefined
+    ? { provide: token, useValue: override }
+    : { provide: token, useFactory: factory, inject: [APP_CONFIG, OutboundGuard] };
 }
 
 /** The Vision Service application. */
@@ -55,6 +41,11 @@ export class AppModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: Locales, useValue: Locales.load() },
         {
+          provide: OutboundGuard,
+          useFactory: () =>
+            new OutboundGuard({ allowPrivate: config.outbound.OUTBOUND_ALLOW_PRIVATE, allowlist: config.outbound.OUTBOUND_ALLOWLIST }),
+        },
+        {
           provide: ChallengeRegistry,
           useFactory: () => {
             const registry = new ChallengeRegistry(ALL_CHALLENGES);
@@ -64,28 +55,9 @@ export class AppModule {
         },
         adapter(TRANSPORT_PORT, overrides.transport, createTransport),
         adapter(FACE_ANALYSIS_PORT, overrides.face, createFaceEngine),
-        adapter(MATCHER_PORT, overrides.matcher, matcherFor),
-        adapter(
-          REFERENCE_PORT,
-          overrides.references,
-          (c) =>
-            new HttpReferenceAdapter({
-              maxCount: c.references.REFERENCE_MAX_COUNT,
-              maxBytes: c.references.REFERENCE_MAX_BYTES,
-              timeoutMs: c.references.REFERENCE_TIMEOUT_S * 1000,
-              maxRedirects: c.references.REFERENCE_MAX_REDIRECTS,
-            }),
-        ),
-        adapter(
-          CALLBACK_PORT,
-          overrides.callbacks,
-          (c) =>
-            new HttpCallbackAdapter({
-              includeDetails: c.callbacks.CALLBACK_INCLUDE_DETAILS,
-              hmacSecret: c.callbacks.CALLBACK_HMAC_SECRET,
-              timeoutMs: c.callbacks.CALLBACK_TIMEOUT_S * 1000,
-            }),
-        ),
+        adapter(MATCHER_PORT, overrides.matcher, createMatcher),
+        adapter(REFERENCE_PORT, overrides.references, createReferenceAdapter),
+        adapter(CALLBACK_PORT, overrides.callbacks, createCallbackAdapter),
         FlowInspector,
         FlowService,
       ],

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { deadline } from '../common/deadline';
 import { messageOf } from '../common/errors';
+import { OutboundGuard, refusalOf } from '../outbound/outbound-guard';
 import { joinUrl } from '../common/url';
 import { CallbackError, CallbackPort, CallbackTarget, FlowOutcome } from './callback.port';
 
@@ -9,6 +10,7 @@ export interface CallbackSettings {
   includeDetails: boolean;
   hmacSecret?: string;
   timeoutMs: number;
+  outbound: OutboundGuard;
 }
 
 /** Header carrying the signature: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
@@ -37,16 +39,20 @@ export class HttpCallbackAdapter implements CallbackPort {
     let status: number;
     const limit = deadline(signal, this.settings.timeoutMs);
     try {
+      this.settings.outbound.assertUrl(new URL(url));
       const response = await fetch(url, {
+        dispatcher: this.settings.outbound.dispatcher,
         method: 'PUT',
         headers,
         body: body || undefined,
         redirect: 'error',
         signal: limit.signal,
-      });
+      } as RequestInit);
       await response.body?.cancel();
       status = response.status;
     } catch (error) {
+      const refused = refusalOf(error);
+      if (refused) throw new CallbackError(`PUT ${outcome.status} refused: ${refused.message}`, false);
       throw new CallbackError(`PUT ${outcome.status} failed: ${messageOf(error)}`, true);
     } finally {
       limit.dispose();

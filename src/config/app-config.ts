@@ -2,6 +2,7 @@ import { callbacksEnv } from '../callbacks/callbacks.env';
 import { faceEnv } from '../face/face.env';
 import { flowEnv } from '../flow/flow.env';
 import { matcherEnv } from '../matcher/matcher.env';
+import { outboundEnv } from '../outbound/outbound.env';
 import { referencesEnv } from '../references/references.env';
 import { transportEnv } from '../transport/transport.env';
 import { ConfigError, EnvValues, readEnv } from './env';
@@ -13,6 +14,7 @@ export const ENV_SCHEMAS = {
   flow: flowEnv,
   callbacks: callbacksEnv,
   references: referencesEnv,
+  outbound: outboundEnv,
   matcher: matcherEnv,
   transport: transportEnv,
   face: faceEnv,

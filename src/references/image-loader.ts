@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import type { RawImage } from '../common/image';
 import type { ReferenceSkipReason } from '../common/errors';
 import { deadline } from '../common/deadline';
+import { OutboundGuard, refusalOf } from '../outbound/outbound-guard';
 
 /** Limits applied to every image fetched for the service (references, /face_match URLs). */
 export interface ImageLimits {
@@ -10,6 +11,8 @@ export interface ImageLimits {
   maxRedirects: number;
   /** Largest side after decoding; bigger images are scaled down (faces stay far above model input sizes). */
   maxSide?: number;
+  /** Checks every address the fetch connects to. */
+  outbound: OutboundGuard;
 }
 
 /** Why an image could not be loaded. */
@@ -105,7 +108,13 @@ export async function fetchLimited(rawUrl: string, limits: ImageLimits, signal: 
   let url = httpUrl(rawUrl);
   try {
     for (let hop = 0; ; hop++) {
-      const response = await fetch(url, { redirect: 'manual', signal: limit.signal, headers: { accept } });
+      limits.outbound.assertUrl(url);
+      const response = await fetch(url, {
+        redirect: 'manual',
+        signal: limit.signal,
+        headers: { accept },
+        dispatcher: limits.outbound.dispatcher,
+      } as RequestInit);
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel();
@@ -121,6 +130,8 @@ export async function fetchLimited(rawUrl: string, limits: ImageLimits, signal: 
     }
   } catch (error) {
     if (error instanceof ImageLoadError) throw error;
+    const refused = refusalOf(error);
+    if (refused) throw new ImageLoadError('blocked_address', refused.message);
     if (limit.timedOut()) throw new ImageLoadError('timeout', `no complete answer within ${limits.timeoutMs} ms`);
     throw new ImageLoadError('fetch_failed', `GET ${url.origin}${url.pathname} failed: ${(error as Error).message}`);
   } finally {

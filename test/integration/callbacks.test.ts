@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { CallbackError, FlowOutcome } from '../../src/callbacks/callback.port';
 import { HttpCallbackAdapter, SIGNATURE_HEADER } from '../../src/callbacks/http-callback.adapter';
 import { DemoController } from '../demo/demo-controller';
+import { OutboundGuard } from '../../src/outbound/outbound-guard';
+
+const outbound = new OutboundGuard({ allowPrivate: false, allowlist: ['127.0.0.1'] });
 
 const outcome: FlowOutcome = {
   status: 'failure',
@@ -25,6 +28,7 @@ describe(HttpCallbackAdapter.name, () => {
   });
 
   after(async () => {
+    await outbound.close();
     await controller.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -32,7 +36,7 @@ describe(HttpCallbackAdapter.name, () => {
   const target = (token: string) => ({ flowId: 'f', token, callbackBaseUrl: `${controller.baseUrl}//` });
 
   it('should PUT /failure/{token} with no body by default, token URL-encoded', async () => {
-    const adapter = new HttpCallbackAdapter({ includeDetails: false, timeoutMs: 2000 });
+    const adapter = new HttpCallbackAdapter({ includeDetails: false, timeoutMs: 2000, outbound });
     await adapter.send(target('a b/c'), outcome, 1, AbortSignal.timeout(5000));
     const [received] = await controller.waitForCallbacks('a b/c');
     assert.equal(received.status, 'failure');
@@ -43,7 +47,7 @@ describe(HttpCallbackAdapter.name, () => {
 
   it('should send details and a verifiable HMAC signature when configured', async () => {
     const secret = 's3cret';
-    const adapter = new HttpCallbackAdapter({ includeDetails: true, hmacSecret: secret, timeoutMs: 2000 });
+    const adapter = new HttpCallbackAdapter({ includeDetails: true, hmacSecret: secret, timeoutMs: 2000, outbound });
     await adapter.send(target('signed'), outcome, 1, AbortSignal.timeout(5000));
     const [received] = await controller.waitForCallbacks('signed');
     assert.deepEqual(JSON.parse(received.body), {
@@ -59,7 +63,7 @@ describe(HttpCallbackAdapter.name, () => {
   });
 
   it('should call 5xx and network errors retryable, 4xx final', async () => {
-    const adapter = new HttpCallbackAdapter({ includeDetails: false, timeoutMs: 2000 });
+    const adapter = new HttpCallbackAdapter({ includeDetails: false, timeoutMs: 2000, outbound });
     controller.failCallbacks = 1;
     await assert.rejects(
       adapter.send(target('r'), outcome, 1, AbortSignal.timeout(5000)),

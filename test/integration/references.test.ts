@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VisionError } from '../../src/common/errors';
 import { HttpReferenceAdapter } from '../../src/references/http-reference.adapter';
+import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { DemoController } from '../demo/demo-controller';
 import { fixture } from '../support/fixtures';
 
-const limits = { maxCount: 10, maxBytes: 2 * 1024 * 1024, timeoutMs: 1500, maxRedirects: 2 };
+const outbound = new OutboundGuard({ allowPrivate: false, allowlist: ['127.0.0.1'] });
+const limits = { maxCount: 10, maxBytes: 2 * 1024 * 1024, timeoutMs: 1500, maxRedirects: 2, outbound };
 const adapter = new HttpReferenceAdapter(limits);
 const signal = () => AbortSignal.timeout(20_000);
 
@@ -38,6 +40,7 @@ describe(HttpReferenceAdapter.name, () => {
   });
 
   after(async () => {
+    await outbound.close();
     slow.closeAllConnections();
     slow.close();
     await controller.close();
@@ -118,6 +121,33 @@ describe(HttpReferenceAdapter.name, () => {
       adapter.fetch({ ...source('obama'), callbackBaseUrl: 'http://127.0.0.1:9' }, signal()),
       (e: unknown) => e instanceof VisionError && e.reason === 'no_reference',
     );
+  });
+
+  it('should refuse SSRF targets with a clear reason while the allowlisted controller works', async () => {
+    const strict = new OutboundGuard({ allowPrivate: false, allowlist: [] });
+    try {
+      controller.lists.set('ssrf', [
+        'http://169.254.169.254/latest/meta-data/',
+        `${slowUrl.replace('127.0.0.1', '127.0.0.2')}/x`,
+        `${controller.baseUrl}/assets/obama`,
+      ]);
+      const set = await adapter.fetch(source('ssrf'), signal());
+      assert.deepEqual(
+        set.usable.map((r) => r.index),
+        [2],
+      );
+      assert.deepEqual(
+        set.skipped.map((s) => s.reason),
+        ['blocked_address', 'blocked_address'],
+      );
+      assert.match(set.skipped[0].message, /metadata/);
+      await assert.rejects(
+        new HttpReferenceAdapter({ ...limits, outbound: strict }).fetch(source('obama'), signal()),
+        /private or loopback/,
+      );
+    } finally {
+      await strict.close();
+    }
   });
 
   it('should refuse a Data Store id without datastore_base_url', async () => {

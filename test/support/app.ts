@@ -16,7 +16,12 @@ export interface RunningApp {
 
 /** Starts the real service with these variables (on top of defaults, not of process.env). */
 export async function startApp(env: Record<string, string> = {}, overrides: AdapterOverrides = {}): Promise<RunningApp> {
-  const config = loadConfig({ HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error', ...env });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    OUTBOUND_ALLOWLIST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    ...env,
+  });
   const app = await NestFactory.create(AppModule.forRoot(config, overrides), {
     bodyParser: false,
     logger: process.env.TEST_LOG_LEVEL ? undefined : ['error'],
