@@ -3,6 +3,7 @@ import { HttpCallbackAdapter } from './callbacks/http-callback.adapter';
 import type { CallbackPort } from './callbacks/callback.port';
 import { VisionError } from './common/errors';
 import type { OutboundGuard } from './outbound/outbound-guard';
+import type { Metrics } from './observability/metrics';
 import { HttpReferenceAdapter } from './references/http-reference.adapter';
 import type { ReferencePort } from './references/reference.port';
 import { RemoteMatcherAdapter } from './matcher/remote-matcher.adapter';
@@ -13,15 +14,18 @@ import type { TransportPort } from './transport/transport.port';
 
 /** The real adapter of each port, built from the configuration. */
 
-export function createReferenceAdapter(config: AppConfig, outbound: OutboundGuard): ReferencePort {
+export function createReferenceAdapter(config: AppConfig, outbound: OutboundGuard, metrics: Metrics): ReferencePort {
   const r = config.references;
-  return new HttpReferenceAdapter({
-    maxCount: r.REFERENCE_MAX_COUNT,
-    maxBytes: r.REFERENCE_MAX_BYTES,
-    timeoutMs: r.REFERENCE_TIMEOUT_S * 1000,
-    maxRedirects: r.REFERENCE_MAX_REDIRECTS,
-    outbound,
-  });
+  return new HttpReferenceAdapter(
+    {
+      maxCount: r.REFERENCE_MAX_COUNT,
+      maxBytes: r.REFERENCE_MAX_BYTES,
+      timeoutMs: r.REFERENCE_TIMEOUT_S * 1000,
+      maxRedirects: r.REFERENCE_MAX_REDIRECTS,
+      outbound,
+    },
+    (reason) => metrics.referenceFailures.inc({ reason }),
+  );
 }
 
 export function createCallbackAdapter(config: AppConfig, outbound: OutboundGuard): CallbackPort {
@@ -67,6 +71,7 @@ export function createFaceEngine(_config: AppConfig): FaceAnalysisPort {
 
 export function createEmbeddedMatcher(_config: AppConfig): MatcherPort {
   return {
+    ready: async () => undefined,
     compare: async () => {
       throw new VisionError('matcher_unavailable', 'no VISION_MATCHER_BASE_URL and the embedded matcher is not built into this version');
     },

@@ -1,4 +1,11 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import { ApiKeyGuard } from './api/api-key.guard';
+import { Metrics } from './observability/metrics';
+import { rootLogger } from './observability/logger';
 import { FlowsController } from './api/flows.controller';
 import { HealthController } from './api/health.controller';
 import { CALLBACK_PORT } from './callbacks/callback.port';
@@ -24,10 +31,14 @@ export interface AdapterOverrides {
   callbacks?: unknown;
 }
 
-function adapter(token: symbol, override: unknown, factory: (config: AppConfig, outbound: OutboundGuard) => unknown): Provider {
+function adapter(
+  token: symbol,
+  override: unknown,
+  factory: (config: AppConfig, outbound: OutboundGuard, metrics: Metrics) => unknown,
+): Provider {
   return override !== undefined
     ? { provide: token, useValue: override }
-    : { provide: token, useFactory: factory, inject: [APP_CONFIG, OutboundGuard] };
+    : { provide: token, useFactory: factory, inject: [APP_CONFIG, OutboundGuard, Metrics] };
 }
 
 /** The Vision Service application. */
@@ -36,9 +47,17 @@ export class AppModule {
   static forRoot(config: AppConfig, overrides: AdapterOverrides = {}): DynamicModule {
     return {
       module: AppModule,
+      imports: [
+        TerminusModule,
+        ThrottlerModule.forRoot([{ name: 'join', ttl: 60_000, limit: config.server.JOIN_RATE_LIMIT_PER_MIN }]),
+        // Request lines at debug: flows log what matters with their flow_id.
+        LoggerModule.forRoot({ pinoHttp: { logger: rootLogger, customLogLevel: () => 'debug' } }),
+      ],
       controllers: [FlowsController, HealthController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        Metrics,
         { provide: Locales, useValue: Locales.load() },
         {
           provide: OutboundGuard,

@@ -1,7 +1,8 @@
-import type { INestApplication, LogLevel } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { HttpErrorFilter, strictValidationPipe } from './api/validation';
-import type { AppConfig } from './config/app-config';
 
 /** Body size limit of the JSON API (a join request is a few hundred bytes). */
 const API_BODY_LIMIT = '64kb';
@@ -45,13 +46,27 @@ export function configureHttp(app: INestApplication): void {
   app.useGlobalPipes(strictValidationPipe);
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
+  app.useLogger(app.get(PinoNestLogger));
+  SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, openApiConfig()), { jsonDocumentUrl: 'docs/json' });
 }
 
-/** Nest log levels at and above LOG_LEVEL. */
-export function logLevels(config: AppConfig): LogLevel[] {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const wanted = { fatal: 'fatal', error: 'error', warn: 'warn', info: 'log', debug: 'debug', trace: 'verbose' }[
-    config.server.LOG_LEVEL
-  ] as LogLevel;
-  return order.slice(0, order.indexOf(wanted) + 1);
+const CALLBACK_CONTRACT = `
+The controller implements three endpoints under the callback_base_url it sends:
+
+- GET {callback_base_url}/list/{token}: a JSON array of reference images, each a data:image/...;base64 URL, an http(s) URL,
+  or (deprecated) a Data Store id fetched from {datastore_base_url}/r/{id}.
+- PUT {callback_base_url}/success/{token} and PUT {callback_base_url}/failure/{token}: exactly one of them per flow, no body
+  by default. With CALLBACK_INCLUDE_DETAILS=true the body is {"reason", "challenges": [{"id", "passed"}], "match": {"distance", "threshold"}}.
+  With CALLBACK_HMAC_SECRET the header X-Vision-Signature is t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>.
+  Network errors, 408, 429 and 5xx are retried with exponential backoff.`;
+
+function openApiConfig() {
+  return new DocumentBuilder()
+    .setTitle('Vision Service')
+    .setDescription(
+      `Verifies a person over a live mediasoup call: liveness challenges, face matching, one terminal callback.\n${CALLBACK_CONTRACT}`,
+    )
+    .setVersion('0.1.0')
+    .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
+    .build();
 }

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { ConfigError } from './config/env';
 import { loadConfig } from './config/app-config';
-import { configureHttp, logLevels } from './http';
+import { configureHttp } from './http';
+import { configureLogger, rootLogger } from './observability/logger';
 
 async function main(): Promise<void> {
   let config;
@@ -15,10 +15,11 @@ async function main(): Promise<void> {
     console.error(error.message);
     process.exit(2);
   }
-  const app = await NestFactory.create(AppModule.forRoot(config), { bodyParser: false, logger: logLevels(config) });
+  configureLogger(config.server.LOG_LEVEL);
+  const app = await NestFactory.create(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true });
   configureHttp(app);
   await app.listen(config.server.PORT, config.server.HOST);
-  new Logger('VisionService').log(`listening on http://${config.server.HOST}:${config.server.PORT}`);
+  rootLogger.info(`listening on http://${config.server.HOST}:${config.server.PORT}`);
 }
 
 void main();

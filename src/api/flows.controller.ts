@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpException, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpException, NotFoundException, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { Locales, DEFAULT_LANG } from '../common/locales';
 import { FlowRejection, FlowService, FlowView } from '../flow/flow.service';
@@ -17,6 +18,7 @@ export class FlowsController {
 
   @Post('join-call')
   @HttpCode(202)
+  @UseGuards(ThrottlerGuard)
   joinCall(@Body() body: JoinCallRequestDto, @Res({ passthrough: true }) res: Response): JoinCallResponse {
     const requested = (body.lang ?? DEFAULT_LANG).toLowerCase();
     const lang = this.locales.has(requested) ? requested : DEFAULT_LANG;

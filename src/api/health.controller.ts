@@ -1,13 +1,66 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Header, Inject, OnModuleInit } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { FACE_ANALYSIS_PORT, FaceAnalysisPort } from '../face/face-analysis.port';
 import { FlowService } from '../flow/flow.service';
+import { MATCHER_PORT, MatcherPort } from '../matcher/matcher.port';
+import { Metrics } from '../observability/metrics';
+import { Public } from './api-key.guard';
 
-/** Liveness of the process. */
+/** Liveness, readiness and metrics of the process. */
 @Controller()
-export class HealthController {
-  constructor(private readonly flows: FlowService) {}
+@Public()
+export class HealthController implements OnModuleInit {
+  private readonly loaded = new Map<string, true | string>();
 
+  constructor(
+    private readonly flows: FlowService,
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly metrics: Metrics,
+    @Inject(FACE_ANALYSIS_PORT) private readonly face: FaceAnalysisPort,
+    @Inject(MATCHER_PORT) private readonly matcher: MatcherPort,
+  ) {}
+
+  /** Starts loading the models now; /ready turns green when they are up. */
+  onModuleInit(): void {
+    const watch = (name: string, ready: Promise<void>) =>
+      ready.then(
+        () => this.loaded.set(name, true),
+        (error: Error) => this.loaded.set(name, error.message),
+      );
+    void watch('face_engine', this.face.ready());
+    void watch('matcher', this.matcher.ready());
+  }
+
+  /** The process is up (liveness probe). */
   @Get('health')
-  health(): { status: 'ok'; active_flows: number } {
+  healthz(): { status: 'ok'; active_flows: number } {
     return { status: 'ok', active_flows: this.flows.activeCount };
+  }
+
+  /** Models loaded, worker pools up, not draining (readiness probe). */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    const component = (name: string) => () => {
+      const indicator = this.indicators.check(name);
+      const state = this.loaded.get(name);
+      return state === true ? indicator.up() : indicator.down({ message: state ?? 'loading' });
+    };
+    return this.health.check([
+      component('face_engine'),
+      component('matcher'),
+      () => {
+        const indicator = this.indicators.check('flows');
+        const details = { active: this.flows.activeCount };
+        return this.flows.isDraining ? indicator.down({ ...details, message: 'draining' }) : indicator.up(details);
+      },
+    ]);
+  }
+
+  @Get('metrics')
+  @Header('content-type', 'text/plain; version=0.0.4')
+  async prometheus(): Promise<string> {
+    return this.metrics.registry.metrics();
   }
 }

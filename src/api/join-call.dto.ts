@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsOptional,
   IsString,
@@ -48,22 +49,33 @@ export class HttpUrlConstraint implements ValidatorConstraintInterface {
 
 /** POST /join-call body, as the 2060 controller sends it (snake_case). */
 export class JoinCallRequestDto {
+  @ApiProperty({
+    description: 'protoo WebSocket URL of the room; its query has roomId and peerId',
+    example: 'wss://webrtc.example.com/?roomId=abc&peerId=vision-1',
+  })
   @Validate(ProtooUrlConstraint)
   ws_url!: string;
 
+  @ApiProperty({
+    description: 'Base of the controller callbacks /list/{token}, /success/{token}, /failure/{token}',
+    example: 'https://controller.example.com/vision',
+  })
   @Validate(HttpUrlConstraint)
   callback_base_url!: string;
 
+  @ApiPropertyOptional({ description: 'Data Store serving deprecated reference ids at /r/{id}' })
   @IsOptional()
   @Validate(HttpUrlConstraint)
   datastore_base_url?: string;
 
+  @ApiProperty({ description: 'Opaque flow token, 1–256 characters', example: 'c0ffee' })
   @IsString()
   @MinLength(1, { message: 'token must not be empty' })
   @MaxLength(256, { message: 'token must be at most 256 characters' })
   @Matches(/^[^\u0000-\u001f\u007f]+$/, { message: 'token must not contain control characters' })
   token!: string;
 
+  @ApiPropertyOptional({ description: 'ISO 639-1 language of the instructions; unknown codes fall back to en', example: 'es' })
   @IsOptional()
   @IsString()
   @Matches(/^[a-zA-Z]{2}$/, { message: 'lang must be a two-letter ISO 639-1 code' })
@@ -71,12 +83,17 @@ export class JoinCallRequestDto {
 }
 
 /** 202 answer of POST /join-call. */
-export interface JoinCallResponse {
-  flow_id: string;
-  token: string;
-  status: 'accepted';
-  lang: string;
-  challenges: string[];
-  /** Present when the requested language is not shipped. */
+export class JoinCallResponse {
+  @ApiProperty()
+  flow_id!: string;
+  @ApiProperty()
+  token!: string;
+  @ApiProperty({ enum: ['accepted'] })
+  status!: 'accepted';
+  @ApiProperty({ description: 'The language the subject is instructed in' })
+  lang!: string;
+  @ApiProperty({ type: [String], description: 'The challenges selected for this flow, in order' })
+  challenges!: string[];
+  @ApiPropertyOptional({ description: 'Present when the requested language is not shipped' })
   notice?: string;
 }

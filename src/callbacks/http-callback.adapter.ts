@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { Logger } from '@nestjs/common';
 import { deadline } from '../common/deadline';
 import { messageOf } from '../common/errors';
+import { flowLog } from '../observability/logger';
 import { OutboundGuard, refusalOf } from '../outbound/outbound-guard';
 import { joinUrl } from '../common/url';
 import { CallbackError, CallbackPort, CallbackTarget, FlowOutcome } from './callback.port';
@@ -27,7 +27,7 @@ export class HttpCallbackAdapter implements CallbackPort {
   constructor(private readonly settings: CallbackSettings) {}
 
   async send(target: CallbackTarget, outcome: FlowOutcome, attempt: number, signal: AbortSignal): Promise<void> {
-    const log = new Logger(`flow:${target.flowId}`);
+    const log = flowLog(target.flowId, target.token);
     const url = joinUrl(target.callbackBaseUrl, outcome.status, target.token);
     const body = this.settings.includeDetails
       ? JSON.stringify({ reason: outcome.reason ?? null, challenges: outcome.challenges, match: outcome.match ?? null })

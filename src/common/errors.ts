@@ -21,7 +21,15 @@ export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** Why one reference image was skipped; logged, never fatal on its own. */
 export type ReferenceSkipReason =
-  'fetch_failed' | 'http_status' | 'too_large' | 'timeout' | 'unsupported_type' | 'decode_failed' | 'bad_item' | 'blocked_address' | 'no_face_in_reference';
+  | 'fetch_failed'
+  | 'http_status'
+  | 'too_large'
+  | 'timeout'
+  | 'unsupported_type'
+  | 'decode_failed'
+  | 'bad_item'
+  | 'blocked_address'
+  | 'no_face_in_reference';
 
 /** An error that knows which failure reason it stands for. */
 export class VisionError extends Error {

@@ -1,9 +1,12 @@
-import { num, oneOf, str } from './env';
+import { num, oneOf, optionalStr, str } from './env';
 
 export const serverEnv = {
   PORT: num(5000, 'HTTP port of the service', { min: 1, max: 65535 }),
   HOST: str('0.0.0.0', 'Address the HTTP server binds'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info', 'Log level'),
   MAX_CONCURRENT_FLOWS: num(8, 'Flows running at once; more joins get 429', { min: 1, max: 1000 }),
+  SHUTDOWN_GRACE_S: num(30, 'On SIGTERM, time running flows get to finish before they fail with service_shutdown', { min: 0, max: 3600 }),
+  VISION_API_KEY: optionalStr('When set, /join-call, /flows and /face_match require it in X-API-Key (or Authorization: Bearer)'),
+  JOIN_RATE_LIMIT_PER_MIN: num(60, 'POST /join-call requests per minute from one client address', { min: 1, max: 100000 }),
   VISION_INSPECT: oneOf(['0', '1'] as const, '0', 'Development: 1 starts every flow with the XState inspector'),
 };

@@ -9,15 +9,9 @@ import type { MatcherPort } from '../matcher/matcher.port';
 import type { ReferenceImage, ReferencePort, ReferenceSource } from '../references/reference.port';
 import type { RoomConnection, TransportPort } from '../transport/transport.port';
 import type { LatestFrameGate } from './frame-gate';
+import type { FlowLog } from '../observability/logger';
 import type { LiveEvidence } from './live-evidence';
 import type { FlowEvent, RoomCommand } from './flow.types';
-
-/** Minimal per-flow logger (a Nest Logger fits). */
-export interface FlowLog {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 /** Everything a flow's actors touch: the ports, and this flow's frame gate and evidence. */
 export interface FlowDeps {

@@ -16,6 +16,9 @@ import { createFlowMachine, FlowMachine, outcomeOf } from './flow.machine';
 import type { FlowOutcome } from '../callbacks/callback.port';
 import type { FlowContext, FlowRequest, FlowSettings } from './flow.types';
 import { FlowInspector } from './flow-inspector';
+import { FlowLog, flowLog } from '../observability/logger';
+import { FlowTelemetry } from '../observability/flow-telemetry';
+import { Metrics } from '../observability/metrics';
 
 /** Why a join was refused. */
 export class FlowRejection extends Error {
@@ -50,6 +53,7 @@ interface FlowRecord {
   token: string;
   actor: Actor<FlowMachine>;
   frames: LatestFrameGate;
+  telemetry: FlowTelemetry;
   startedAt: Date;
   finishedAt?: Date;
   done: Promise<void>;
@@ -59,8 +63,8 @@ interface FlowRecord {
 const EVIDENCE_FRAMES = 5;
 /** Finished flows kept for GET /flows/{id}. */
 const FINISHED_KEPT = 1000;
-/** How long shutdown waits for flows to report and leave. */
-const SHUTDOWN_WAIT_MS = 15_000;
+/** After the grace period, how long shutdown waits for the remaining flows to report and leave. */
+const SHUTDOWN_REPORT_MS = 15_000;
 
 /** Starts, tracks and stops verification flows. */
 @Injectable()
@@ -80,7 +84,13 @@ export class FlowService implements BeforeApplicationShutdown {
     private readonly challenges: ChallengeRegistry,
     private readonly locales: Locales,
     private readonly inspector: FlowInspector,
+    private readonly metrics: Metrics,
   ) {}
+
+  /** True once shutdown began: no new flows. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
 
   get activeCount(): number {
     return this.flows.size;
@@ -117,7 +127,7 @@ export class FlowService implements BeforeApplicationShutdown {
     }
     const flowId = randomUUID();
     const challengeIds = this.challenges.select(this.config.flow.NUMBER_OF_GESTURES_TO_REQUEST, this.config.flow.CHALLENGES);
-    const log = new Logger(`flow:${flowId}`);
+    const log = flowLog(flowId, request.token);
     const frames = new LatestFrameGate();
     const machine = createFlowMachine({
       transport: this.transport,
@@ -142,6 +152,7 @@ export class FlowService implements BeforeApplicationShutdown {
       token: request.token,
       actor,
       frames,
+      telemetry: new FlowTelemetry(this.metrics),
       startedAt: new Date(),
       done: new Promise((r) => (finish = r)),
     };
@@ -149,7 +160,10 @@ export class FlowService implements BeforeApplicationShutdown {
     actor.subscribe({
       next: (snapshot) => {
         const state = stateName(snapshot.value);
-        if (state !== lastState) log.debug?.(`state ${state}`);
+        if (state !== lastState) {
+          log.debug(`state ${state}`);
+          record.telemetry.onState(state);
+        }
         lastState = state;
         if (snapshot.status === 'done') {
           this.retire(record);
@@ -207,30 +221,41 @@ export class FlowService implements BeforeApplicationShutdown {
     await (this.flows.get(flowId) ?? this.finished.get(flowId))?.done;
   }
 
+  /**
+   * SIGTERM: refuse new flows, let running ones finish for SHUTDOWN_GRACE_S, then fail the rest with
+   * service_shutdown (they still report and leave), and stop whatever is left after that.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
-    const running = [...this.flows.values()];
-    if (running.length === 0) return;
-    this.log.warn(`shutting down: failing ${running.length} running flows with service_shutdown`);
-    for (const record of running) record.actor.send({ type: 'SHUTDOWN' });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(running.map((r) => r.done)),
-      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
+    const graceMs = this.config.server.SHUTDOWN_GRACE_S * 1000;
+    if (this.flows.size > 0) {
+      this.log.warn(`draining: waiting up to ${graceMs / 1000} s for ${this.flows.size} running flows`);
+      await settleWithin(
+        [...this.flows.values()].map((r) => r.done),
+        graceMs,
+      );
+    }
+    const remaining = [...this.flows.values()];
+    if (remaining.length === 0) return;
+    this.log.warn(`shutting down: failing ${remaining.length} running flows with service_shutdown`);
+    for (const record of remaining) record.actor.send({ type: 'SHUTDOWN' });
+    await settleWithin(
+      remaining.map((r) => r.done),
+      SHUTDOWN_REPORT_MS,
+    );
     for (const record of this.flows.values()) record.actor.stop();
   }
 
   private retire(record: FlowRecord): void {
     if (!this.flows.delete(record.id)) return;
+    record.telemetry.onEnd(record.actor.getSnapshot().context as FlowContext, record.frames);
     record.finishedAt = new Date();
     this.finished.set(record.id, record);
     if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.keys().next().value as string);
   }
 
   /** The safety net: a crashed machine still tells the controller, once, unless it already did. */
-  private async reportCrash(record: FlowRecord, log: Logger): Promise<void> {
+  private async reportCrash(record: FlowRecord, log: FlowLog): Promise<void> {
     const context = record.actor.getSnapshot().context as FlowContext;
     if (context.reported) return;
     // Past the verdict (a callback was attempted) the verdict stands; before it, the crash is the failure.
@@ -248,6 +273,13 @@ export class FlowService implements BeforeApplicationShutdown {
       log.error(`failure callback after the crash was not delivered: ${(error as Error).message}`);
     }
   }
+}
+
+/** Resolves when all settle or after `ms`, whichever is first. */
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** `verifying.challenges.running` from an XState state value. */

@@ -12,6 +12,8 @@ export class LatestFrameGate {
   received = 0;
   /** Frames replaced by a newer one before the consumer took them. */
   dropped = 0;
+  /** Frames handed to the consumer. */
+  delivered = 0;
 
   publish(frame: I420Frame): void {
     this.received++;
@@ -40,6 +42,7 @@ export class LatestFrameGate {
     const consumer = this.consumer;
     this.pending = undefined;
     this.busy = true;
+    this.delivered++;
     consumer(frame).finally(() => {
       this.busy = false;
       this.pump();

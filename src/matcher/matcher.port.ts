@@ -23,6 +23,8 @@ export interface MatchResult {
 
 /** Compares faces. Rejects with VisionError('matcher_unavailable' | 'no_reference'). */
 export interface MatcherPort {
+  /** Resolves once models are loaded (at once for an external matcher). */
+  ready(): Promise<void>;
   compare(flowId: string, live: RawImage[], references: ReferenceImage[], signal: AbortSignal): Promise<MatchResult>;
 }
 

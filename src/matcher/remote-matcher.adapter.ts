@@ -35,6 +35,9 @@ async function dataUrl(image: RawImage): Promise<string> {
 export class RemoteMatcherAdapter implements MatcherPort {
   constructor(private readonly settings: RemoteMatcherSettings) {}
 
+  /** Nothing to load: the external service is checked per request. */
+  async ready(): Promise<void> {}
+
   async compare(_flowId: string, live: RawImage[], references: ReferenceImage[], signal: AbortSignal): Promise<MatchResult> {
     const liveUrls = await Promise.all(live.map(dataUrl));
     const referenceUrls = await Promise.all(references.map((r) => dataUrl(r.image)));

@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
-import { VisionError } from '../common/errors';
+import { ReferenceSkipReason, VisionError } from '../common/errors';
+import { flowLog } from '../observability/logger';
 import { joinUrl } from '../common/url';
 import { fetchLimited, ImageLimits, ImageLoadError, loadImage } from './image-loader';
 import type { ReferenceImage, ReferenceKind, ReferencePort, ReferenceSet, ReferenceSource, SkippedReference } from './reference.port';
@@ -23,10 +23,14 @@ export function kindOfItem(item: string): ReferenceKind {
 
 /** Fetches references the way the 2060 controller contract describes: list, then each item. */
 export class HttpReferenceAdapter implements ReferencePort {
-  constructor(private readonly limits: ReferenceLimits) {}
+  constructor(
+    private readonly limits: ReferenceLimits,
+    /** Told the reason of every skipped reference (metrics). */
+    private readonly onSkipped: (reason: ReferenceSkipReason) => void = () => undefined,
+  ) {}
 
   async fetch(source: ReferenceSource, signal: AbortSignal): Promise<ReferenceSet> {
-    const log = new Logger(`flow:${source.flowId}`);
+    const log = flowLog(source.flowId, source.token);
     const items = await this.fetchList(source, signal);
     if (items.length > this.limits.maxCount) {
       log.warn(`reference list has ${items.length} items; using the first ${this.limits.maxCount}`);
@@ -42,6 +46,7 @@ export class HttpReferenceAdapter implements ReferencePort {
           if (signal.aborted) throw error;
           const reason = error instanceof ImageLoadError ? error.reason : 'fetch_failed';
           skipped.push({ index: next.index, reason, message: (error as Error).message });
+          this.onSkipped(reason);
           log.warn(`reference ${next.index} skipped (${reason}): ${(error as Error).message}`);
         }
       }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { AdapterOverrides, AppModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
 import { configureHttp } from '../../src/http';
+import { configureLogger } from '../../src/observability/logger';
 
 /** A running Vision Service on 127.0.0.1 with a random port. */
 export interface RunningApp {

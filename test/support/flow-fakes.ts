@@ -108,6 +108,8 @@ export class FakeMatcher implements MatcherPort {
   answers: (MatchResult | Error)[] = [matchResult(0.2)];
   liveCounts: number[] = [];
 
+  async ready(): Promise<void> {}
+
   async compare(_flowId: string, live: RawImage[]): Promise<MatchResult> {
     this.liveCounts.push(live.length);
     const answer = this.answers.length > 1 ? this.answers.shift()! : this.answers[0];

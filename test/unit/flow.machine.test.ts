@@ -37,7 +37,7 @@ const settings: FlowSettings = {
 };
 
 const locales = Locales.load();
-const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
+const silent = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A flow under test with fake ports and a simulated clock. */
