@@ -6,44 +6,45 @@ export interface HeadMove {
   axis: 'yawDeg' | 'pitchDeg';
   /** +1: towards positive angles (own left, up); -1: the other way. */
   sign: 1 | -1;
-  /** Angle to reach, measured from where the head was when the challenge started. */
+  /** Angle to rise above the lowest angle seen in the asked direction. */
   reach: Threshold;
   hold: Threshold;
+  /** Also required of the angle itself (yaw: the head must end up turned, not just come back from the other side). */
+  atLeast?: Threshold;
   /** Hint when the subject moves the other way. */
   wrongWayHintKey: string;
 }
 
-/** Start angle (mean of the first frames) and how long the target has been held. */
+/** The first and lowest angles seen so far (in the asked direction) and how long the target has been held. */
 export interface HeadMoveState {
-  start?: number;
-  startFrames: number;
+  /** Angle on the first frame, for the wrong-way hint. */
+  first?: number;
+  low?: number;
   held: Hold;
 }
 
-/** Frames averaged for the start angle. */
-const START_FRAMES = 3;
 /** Moving this far the wrong way shows the hint, in degrees. */
 const WRONG_WAY_DEG = 10;
 
-export const initialHeadMove = (): HeadMoveState => ({ startFrames: 0, held: NOT_HELD });
+export const initialHeadMove = (): HeadMoveState => ({ held: NOT_HELD });
 
 /**
- * One step of a head movement: the angle relative to the start must exceed `reach` for `hold` (≥ 2 frames).
- * Relative, because a camera below the face reads a constant pitch of −5…−10° at rest.
+ * One step of a head movement: the angle must rise `reach` above the lowest angle seen since the challenge began
+ * (in the asked direction) and stay there for `hold` (≥ 2 frames). Relative, because a camera below the face reads
+ * a constant pitch of −5…−10° at rest; from the lowest point, so a head that starts already turned must come back
+ * and turn again.
  */
 export function stepHeadMove(move: HeadMove, s: HeadMoveState, { timestampMs, face }: ChallengeInput): ChallengeStep<HeadMoveState> {
-  const angle = face[move.axis];
-  if (s.startFrames < START_FRAMES) {
-    const start = s.start === undefined ? angle : (s.start * s.startFrames + angle) / (s.startFrames + 1);
-    return { state: { ...s, start, startFrames: s.startFrames + 1 }, progress: 0, status: 'running' };
-  }
-  // The start angle is capped: a head already turned the right way at the start still has to turn for real.
-  const start = Math.max(-move.reach.value / 2, Math.min(move.reach.value / 2, s.start ?? 0));
-  const moved = (angle - start) * move.sign;
-  const held = hold(s.held, moved >= move.reach.value, timestampMs);
-  if (heldFor(held, timestampMs, move.hold.value * 1000)) return { state: { ...s, held }, progress: 1, status: 'passed' };
+  const angle = face[move.axis] * move.sign;
+  const first = s.first ?? angle;
+  const low = Math.min(s.low ?? angle, angle);
+  const moved = angle - low;
+  const reached = moved >= move.reach.value && (move.atLeast === undefined || angle >= move.atLeast.value);
+  const held = hold(s.held, reached, timestampMs);
+  if (heldFor(held, timestampMs, move.hold.value * 1000)) return { state: { first, low, held }, progress: 1, status: 'passed' };
   const progress = Math.max(0, Math.min(0.95, moved / move.reach.value));
-  return { state: { ...s, held }, progress, status: 'running', hintKey: moved <= -WRONG_WAY_DEG ? move.wrongWayHintKey : undefined };
+  const wrongWay = angle - first <= -WRONG_WAY_DEG;
+  return { state: { first, low, held }, progress, status: 'running', hintKey: wrongWay ? move.wrongWayHintKey : undefined };
 }
 
 /** Declares a head-movement challenge; its instruction key is `challenge.<id>`. */
@@ -52,7 +53,7 @@ export function defineHeadMove(id: string, move: HeadMove): ChallengeDefinition<
     id,
     instructionKey: `challenge.${id}`,
     needs: ['headPose'],
-    thresholds: { reach: move.reach, hold: move.hold },
+    thresholds: { reach: move.reach, hold: move.hold, ...(move.atLeast ? { atLeast: move.atLeast } : {}) },
     initialState: initialHeadMove,
     step: (state, input) => stepHeadMove(move, state, input),
   });

@@ -5,6 +5,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { I420Frame } from '../src/common/image';
+import type { FaceObservation } from '../src/face/face-observation';
 
 /** What to decode. Times in seconds of the clip. */
 export interface DecodeOptions {
@@ -67,4 +68,27 @@ export async function* videoFrames(file: string, options: DecodeOptions): AsyncG
 /** One still image repeated as a video for `seconds` (a photo held up to the camera, perfectly still). */
 export function* stillFrames(frame: I420Frame, fps: number, seconds: number): Generator<I420Frame> {
   for (let i = 0; i < fps * seconds; i++) yield { ...frame, data: frame.data.slice(), timestampMs: Math.round((i * 1000) / fps) };
+}
+
+/** Something that analyses frames (the face engine). */
+interface Analyzer {
+  analyze(frame: I420Frame, stream?: string): Promise<FaceObservation>;
+}
+
+/** Analyses every frame of a clip in order; also returns the round-trip time of each frame, ms. */
+export async function analyzeClip(engine: Analyzer, file: string, options: DecodeOptions): Promise<{ observations: FaceObservation[]; ms: number[] }> {
+  const observations: FaceObservation[] = [];
+  const ms: number[] = [];
+  for await (const frame of videoFrames(file, options)) {
+    const started = performance.now();
+    observations.push(await engine.analyze(frame, file));
+    ms.push(performance.now() - started);
+  }
+  return { observations, ms };
+}
+
+/** Median of a list of numbers (0 when empty). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)];
 }

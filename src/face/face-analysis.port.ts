@@ -5,7 +5,11 @@ import type { FaceObservation } from './face-observation';
 export interface FaceAnalysisPort {
   /** Resolves once the engine is loaded and warm. */
   ready(): Promise<void>;
-  analyze(frame: I420Frame): Promise<FaceObservation>;
+  /**
+   * Analyses one frame. `stream` (the flow id) keeps a flow's frames together so tracking caches help. The
+   * frame's buffer may be lent to a worker: do not read `frame.data` until the promise settles.
+   */
+  analyze(frame: I420Frame, stream?: string): Promise<FaceObservation>;
   /** The frame as RGB, for keeping it as live evidence for matching. */
   toRgb(frame: I420Frame): RawImage;
 }

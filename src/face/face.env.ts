@@ -1,7 +1,11 @@
 import { num, oneOf } from '../config/env';
-import { availableParallelism } from 'node:os';
 
 export const faceEnv = {
   FACE_ENGINE: oneOf(['human'] as const, 'human', 'Face engine'),
-  FACE_WORKERS: num(availableParallelism(), 'Worker threads of the face engine (default: cores)', { min: 1, max: 64 }),
+  FACE_WORKERS: num(0, 'Worker threads of the face engine; 0 means one per core', { min: 0, max: 64 }),
+  FACE_DETECTOR_SKIP_MS: num(500, 'Longest the face detector is skipped in favour of mesh tracking; a second face shows up within this', {
+    min: 0,
+    max: 5000,
+  }),
+  FACE_START_TIMEOUT_S: num(60, 'Time for each face worker to load its models and warm up at start-up', { min: 5, max: 600 }),
 };

@@ -62,7 +62,12 @@ async function main(): Promise<void> {
     return;
   }
   port.on('message', (request: WorkerRequest) => {
-    const frame: I420Frame = { width: request.width, height: request.height, timestampMs: request.timestampMs, data: new Uint8Array(request.buffer) };
+    const frame: I420Frame = {
+      width: request.width,
+      height: request.height,
+      timestampMs: request.timestampMs,
+      data: new Uint8Array(request.buffer),
+    };
     const started = performance.now();
     analyze(human, frame).then(
       (observation) => reply({ type: 'result', id: request.id, observation, ms: performance.now() - started, buffer: request.buffer }),

@@ -75,7 +75,10 @@ export class HumanFaceEngine implements FaceAnalysisPort {
       pool.push({ worker, inFlight: 0, streams: 0, times: [] });
       starts.push(waitReady(worker, config.startTimeoutMs ?? 60_000));
     }
-    const engine = new HumanFaceEngine(pool, Promise.all(starts).then(() => undefined));
+    const engine = new HumanFaceEngine(
+      pool,
+      Promise.all(starts).then(() => undefined),
+    );
     for (const member of pool) engine.listen(member);
     return engine;
   }

@@ -57,7 +57,10 @@ export function toObservedFace(face: FaceResult, frame: Pick<I420Frame, 'width' 
 /** The observation of one frame: every face counted, the largest one measured. */
 export function toObservation(result: Pick<Result, 'face'>, frame: I420Frame): FaceObservation {
   const faces = result.face.filter((f) => f.mesh.length >= 468);
-  const main = faces.reduce<FaceResult | undefined>((best, f) => (!best || f.box[2] * f.box[3] > best.box[2] * best.box[3] ? f : best), undefined);
+  const main = faces.reduce<FaceResult | undefined>(
+    (best, f) => (!best || f.box[2] * f.box[3] > best.box[2] * best.box[3] ? f : best),
+    undefined,
+  );
   return {
     timestampMs: frame.timestampMs,
     imageWidth: frame.width,

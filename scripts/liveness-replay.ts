@@ -1,0 +1,68 @@
+/**
+ * Runs the real face engine and the liveness runtime over a video file, challenges back to back as in a flow.
+ * Prints one JSON line per challenge: {"challenge","passed","at_s","frames","ms_per_frame_median"}.
+ * Usage: npm run liveness:replay -- --clip <video> --challenge <id>[,<id>…] [--fps 15] [--start <s>] [--timeout <s>]
+ */
+import { parseArgs } from 'node:util';
+import { ALL_CHALLENGES } from '../challenges';
+import { HumanFaceEngine } from '../src/face/human/human-face.engine';
+import { ChallengeRegistry } from '../src/liveness/challenge-registry';
+import { DEFAULT_LIVENESS_SETTINGS, advanceChallenge, currentPassed, observeFace, startLiveness } from '../src/liveness/liveness';
+import { median, videoFrames } from './video-frames';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      clip: { type: 'string' },
+      challenge: { type: 'string' },
+      fps: { type: 'string', default: '15' },
+      start: { type: 'string', default: '0' },
+      timeout: { type: 'string' },
+    },
+  });
+  if (!values.clip || !values.challenge) throw new Error('usage: --clip <video> --challenge <id>[,<id>…] [--fps 15] [--start <s>] [--timeout <s>]');
+  const ids = values.challenge.split(',').map((s) => s.trim());
+  const registry = new ChallengeRegistry(ALL_CHALLENGES);
+  registry.assertKnown(ids);
+  const timeoutMs = values.timeout ? Number(values.timeout) * 1000 : Infinity;
+  const settings = { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5000 };
+  const engine = HumanFaceEngine.create({ workers: 1 });
+  const results = ids.map((challenge) => ({ challenge, passed: false, at_s: null as number | null, frames: 0, ms: [] as number[] }));
+  try {
+    await engine.ready();
+    let state = startLiveness(ids);
+    let challengeStartMs: number | undefined;
+    for await (const frame of videoFrames(values.clip, { fps: Number(values.fps), start: Number(values.start) })) {
+      const started = performance.now();
+      const observation = await engine.analyze(frame, 'replay');
+      const ms = performance.now() - started;
+      const index = state.current;
+      state = observeFace(state, observation, registry.plugins, settings);
+      if (index >= 0) {
+        results[index].frames++;
+        results[index].ms.push(ms);
+      }
+      if (state.failure) break;
+      if (state.current !== index) challengeStartMs = observation.timestampMs;
+      if (challengeStartMs !== undefined && observation.timestampMs - challengeStartMs > timeoutMs) break;
+      if (currentPassed(state)) {
+        results[state.current].passed = true;
+        results[state.current].at_s = observation.timestampMs / 1000;
+        if (state.current === ids.length - 1) break;
+        state = advanceChallenge(state, registry.plugins);
+        challengeStartMs = observation.timestampMs;
+      }
+    }
+  } finally {
+    await engine.close();
+  }
+  for (const r of results) {
+    const line = { challenge: r.challenge, passed: r.passed, at_s: r.at_s, frames: r.frames, ms_per_frame_median: Number(median(r.ms).toFixed(1)) };
+    console.log(JSON.stringify(line));
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
