@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
+import { HumanFaceEngine } from './face/human/human-face.engine';
 import { HttpCallbackAdapter } from './callbacks/http-callback.adapter';
 import type { CallbackPort } from './callbacks/callback.port';
 import { VisionError } from './common/errors';
@@ -62,11 +64,14 @@ export function createTransport(_config: AppConfig): TransportPort {
   };
 }
 
-export function createFaceEngine(_config: AppConfig): FaceAnalysisPort {
-  const unavailable = () => {
-    throw new VisionError('internal_error', 'the face engine is not built into this version');
-  };
-  return { ready: async () => undefined, analyze: async () => unavailable(), toRgb: unavailable };
+/** The in-process face engine: @vladmandic/human on TFJS-WASM in worker threads. */
+export function createFaceEngine(config: AppConfig): FaceAnalysisPort {
+  const f = config.face;
+  return HumanFaceEngine.create({
+    workers: f.FACE_WORKERS || availableParallelism(),
+    detectorSkipMs: f.FACE_DETECTOR_SKIP_MS,
+    startTimeoutMs: f.FACE_START_TIMEOUT_S * 1000,
+  });
 }
 
 export function createEmbeddedMatcher(_config: AppConfig): MatcherPort {

@@ -77,6 +77,14 @@ export class AppModule {
         adapter(MATCHER_PORT, overrides.matcher, createMatcher),
         adapter(REFERENCE_PORT, overrides.references, createReferenceAdapter),
         adapter(CALLBACK_PORT, overrides.callbacks, createCallbackAdapter),
+        {
+          // Closes the adapters that hold workers, sockets or rooms, after the flows were drained.
+          provide: 'AdapterShutdown',
+          useFactory: (...adapters: { close?: () => Promise<void> }[]) => ({
+            onApplicationShutdown: () => Promise.allSettled(adapters.map((a) => a.close?.())),
+          }),
+          inject: [TRANSPORT_PORT, FACE_ANALYSIS_PORT, MATCHER_PORT, REFERENCE_PORT, CALLBACK_PORT],
+        },
         FlowInspector,
         FlowService,
       ],

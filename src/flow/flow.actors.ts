@@ -87,12 +87,12 @@ export function createFlowActors(deps: FlowDeps) {
     }),
 
     /** Analyses subject frames (latest frame wins) and keeps the best ones as live evidence. */
-    watchFace: fromCallback<EventObject, void, FlowEvent>(({ sendBack }) => {
+    watchFace: fromCallback<EventObject, { flowId: string }, FlowEvent>(({ input, sendBack }) => {
       let stopped = false;
       let errors = 0;
       const stopConsuming = deps.frames.consume(async (frame) => {
         try {
-          const observation = await deps.face.analyze(frame);
+          const observation = await deps.face.analyze(frame, input.flowId);
           errors = 0;
           if (stopped) return;
           const score = observation.faceCount === 1 && observation.face ? matchingScore(observation.face) : undefined;

@@ -180,7 +180,7 @@ export function createFlowMachine(deps: FlowDeps) {
           },
           challenges: {
             description: 'The selected challenges, one after another, while the best frames are kept',
-            invoke: { id: 'watchFace', src: 'watchFace' },
+            invoke: { id: 'watchFace', src: 'watchFace', input: ({ context }) => ({ flowId: context.flowId }) },
             on: {
               FACE_OBSERVED: {
                 actions: [{ type: 'observe', params: ({ event }) => ({ observation: event.observation }) }, 'showChallenge'],
