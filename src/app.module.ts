@@ -58,7 +58,7 @@ export class AppModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         Metrics,
-        { provide: Locales, useValue: Locales.load() },
+        { provide: Locales, useFactory: () => Locales.load() },
         {
           provide: OutboundGuard,
           useFactory: () =>
@@ -66,8 +66,9 @@ export class AppModule {
         },
         {
           provide: ChallengeRegistry,
-          useFactory: () => {
-            const registry = new ChallengeRegistry(ALL_CHALLENGES);
+          inject: [Locales],
+          useFactory: (locales: Locales) => {
+            const registry = new ChallengeRegistry(ALL_CHALLENGES, locales);
             registry.assertCanSelect(config.flow.NUMBER_OF_GESTURES_TO_REQUEST, config.flow.CHALLENGES);
             return registry;
           },

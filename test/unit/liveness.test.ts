@@ -96,23 +96,3 @@ describe('liveness runtime', () => {
     assert.ok(matchingScore(face({ yawDeg: 10 }))! < good);
   });
 });
-
-describe(ChallengeRegistry.name, () => {
-  const registry = new ChallengeRegistry(['a', 'b', 'c'].map(fakeMouthChallenge));
-
-  it('should refuse duplicate ids and unknown names', () => {
-    assert.throws(() => new ChallengeRegistry([fakeMouthChallenge('a'), fakeMouthChallenge('a')]), /twice/);
-    assert.throws(() => registry.select(1, ['zzz']), /unknown challenges: zzz/);
-    assert.throws(() => registry.select(4), /cannot pick 4/);
-  });
-
-  it('should pick distinct challenges, only from the allowed ones', () => {
-    for (let seed = 0; seed < 20; seed++) {
-      let x = seed / 20;
-      const random = () => (x = (x * 9301 + 0.49297) % 1);
-      const picked = registry.select(2, ['a', 'c'], random);
-      assert.deepEqual([...picked].sort(), ['a', 'c']);
-      assert.equal(new Set(registry.select(3, [], random)).size, 3);
-    }
-  });
-});
