@@ -15,10 +15,7 @@ export interface DecodeOptions {
   maxWidth?: number;
 }
 
-/** Fixtures folder: VISION_FIXTURES_DIR or <repo>/../shared/fixtures. */
-export function fixturesDir(): string {
-  return process.env.VISION_FIXTURES_DIR ?? join(__dirname, '..', '..', '..', 'shared', 'fixtures');
-}
+export { fixturesDir } from '../test/support/fixtures';
 
 function probeSize(file: string): { width: number; height: number } {
   const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], {

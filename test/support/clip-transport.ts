@@ -1,0 +1,47 @@
+/** A TransportPort that "joins" at once and plays fixture clips as the subject's camera, in real time. */
+import { videoFrames } from '../../scripts/video-frames';
+import type { JoinRequest, RoomConnection, RoomListener, TransportPort, InstructionScreen } from '../../src/transport/transport.port';
+
+/** A part of a clip to play. */
+export interface ClipSegment {
+  file: string;
+  start?: number;
+  duration?: number;
+}
+
+export class ClipTransport implements TransportPort {
+  readonly shown: InstructionScreen[] = [];
+  closes = 0;
+  frames = 0;
+
+  constructor(
+    private readonly segments: ClipSegment[],
+    private readonly fps = 15,
+  ) {}
+
+  async join(_request: JoinRequest, listener: RoomListener, signal: AbortSignal): Promise<RoomConnection> {
+    void this.play(listener, signal);
+    return {
+      show: (screen) => this.shown.push(screen),
+      close: async () => {
+        this.closes++;
+      },
+    };
+  }
+
+  private async play(listener: RoomListener, signal: AbortSignal): Promise<void> {
+    const t0 = performance.now();
+    let sent = 0;
+    for (const segment of this.segments) {
+      for await (const frame of videoFrames(segment.file, { fps: this.fps, start: segment.start, duration: segment.duration })) {
+        if (signal.aborted) return;
+        const due = t0 + (sent * 1000) / this.fps;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+        if (sent === 0) listener.onSubjectVideoStarted();
+        listener.onSubjectFrame({ ...frame, timestampMs: performance.now() });
+        sent++;
+        this.frames = sent;
+      }
+    }
+  }
+}
