@@ -3,7 +3,6 @@
  * rate, scaled to at most 640 px wide, as a call would deliver them. Nothing is written to disk.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { I420Frame } from '../src/common/image';
 import type { FaceObservation } from '../src/face/face-observation';
 
