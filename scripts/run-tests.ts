@@ -61,6 +61,8 @@ function runGroup(group: string, files: string[]): { passed: number; failed: num
 }
 
 function main(): void {
+  // Quiet service logs unless asked for (LOG_LEVEL=info npm test).
+  process.env.LOG_LEVEL ??= 'error';
   const filters = process.argv.slice(2);
   const files = findTests(TEST_ROOT)
     .filter((f) => filters.length === 0 || filters.some((x) => relative(TEST_ROOT, f).includes(x)))

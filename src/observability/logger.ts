@@ -1,8 +1,11 @@
 import pino, { Logger as Pino } from 'pino';
 
-/** The process-wide JSON logger; `configureLogger` sets its level at boot. */
+/**
+ * The process-wide JSON logger. It exists before the configuration is read, so its first level comes from
+ * LOG_LEVEL directly; `configureLogger` sets the validated one at boot.
+ */
 export const rootLogger: Pino = pino({
-  level: 'info',
+  level: process.env.LOG_LEVEL ?? 'info',
   base: { service: 'vision-service' },
   timestamp: pino.stdTimeFunctions.isoTime,
   // Image data and embeddings never reach a log line; these keys are dropped if someone tries.
