@@ -1,0 +1,225 @@
+import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import type { I420Frame } from '../common/image';
+import type { InstructionScreen } from '../transport/transport.port';
+import { blendOverlay, coverMap, CoverMap, drawMirrored, fillI420, i420Size, I420Overlay, overlayFromRgba } from './i420-compose';
+import { fitText, fontOf, registerFont, TextBox, TextLayout } from './text-layout';
+
+/** Size of the outgoing instruction video. */
+export const VIDEO_WIDTH = 640;
+export const VIDEO_HEIGHT = 480;
+
+const MARGIN = 24;
+
+/** Where each kind of text goes; the unit tests check every locale string fits its box. */
+export const TEXT_BOXES = {
+  /** The instruction band across the top. */
+  instruction: { width: VIDEO_WIDTH - 2 * MARGIN, maxLines: 3, maxSize: 30, minSize: 18 },
+  /** The warning above the bottom bar. */
+  warning: { width: VIDEO_WIDTH - 4 * MARGIN, maxLines: 2, maxSize: 24, minSize: 16 },
+  /** The centred status panel (waiting, please wait, verified, not verified). */
+  status: { width: VIDEO_WIDTH - 6 * MARGIN, maxLines: 4, maxSize: 34, minSize: 20 },
+} satisfies Record<string, TextBox>;
+
+/** Height of the bottom bar with challenge i/N, countdown and progress. */
+const BAR_HEIGHT = 56;
+const LINE_SPACING = 1.25;
+
+const COLORS = {
+  band: 'rgba(0, 0, 0, 0.55)',
+  text: '#ffffff',
+  outline: '#000000',
+  warning: 'rgba(255, 176, 32, 0.92)',
+  warningText: '#1a1a1a',
+  guide: 'rgba(255, 255, 255, 0.85)',
+  progress: '#3ddc84',
+  processing: 'rgba(20, 30, 45, 0.8)',
+  verified: 'rgba(26, 140, 70, 0.88)',
+  notVerified: 'rgba(190, 40, 40, 0.88)',
+} as const;
+
+/** Outlined text lines, centred on `centerX`, first baseline after `top`; returns the block's bottom. */
+function drawLines(ctx: SKRSContext2D, layout: TextLayout, centerX: number, top: number, fill: string, outline?: string): number {
+  ctx.font = fontOf(layout.size);
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  ctx.lineJoin = 'round';
+  const lineHeight = Math.round(layout.size * LINE_SPACING);
+  layout.lines.forEach((line, i) => {
+    const y = top + i * lineHeight;
+    if (outline) {
+      ctx.lineWidth = Math.max(3, layout.size / 6);
+      ctx.strokeStyle = outline;
+      ctx.strokeText(line, centerX, y);
+    }
+    ctx.fillStyle = fill;
+    ctx.fillText(line, centerX, y);
+  });
+  return top + layout.lines.length * lineHeight;
+}
+
+function blockHeight(layout: TextLayout): number {
+  return layout.lines.length * Math.round(layout.size * LINE_SPACING);
+}
+
+function roundedRect(ctx: SKRSContext2D, x: number, y: number, w: number, h: number, r: number): void {
+  ctx.beginPath();
+  ctx.roundRect(x, y, w, h, r);
+  ctx.fill();
+}
+
+/**
+ * Draws the outgoing instruction video: the subject's latest frame mirrored (or a waiting screen before it),
+ * with the instruction, challenge i/N, countdown, progress, warning, a face-position guide and final statuses.
+ * One per room connection; not thread-safe, not shared.
+ */
+export class InstructionRenderer {
+  private readonly overlayCanvas = createCanvas(VIDEO_WIDTH, VIDEO_HEIGHT);
+  private readonly ctx: SKRSContext2D;
+  private readonly out = new Uint8Array(i420Size(VIDEO_WIDTH, VIDEO_HEIGHT));
+  private screen: InstructionScreen = { phase: 'waiting', text: '' };
+  private overlayKey = '';
+  private overlay?: I420Overlay;
+  private subject?: I420Frame;
+  private map?: CoverMap;
+
+  constructor() {
+    registerFont();
+    this.ctx = this.overlayCanvas.getContext('2d');
+  }
+
+  /** What to show from now on. Cheap to call often: the overlay is redrawn only when what it shows changes. */
+  setScreen(screen: InstructionScreen): void {
+    this.screen = screen;
+  }
+
+  /** The subject's newest frame, shown mirrored as the background. */
+  setSubjectFrame(frame: I420Frame): void {
+    this.subject = frame;
+  }
+
+  /** One output picture (640x480 I420). The buffer is reused by the next call. */
+  render(): Uint8Array {
+    const subject = this.subject;
+    if (subject) {
+      if (!this.map || this.map.srcWidth !== subject.width || this.map.srcHeight !== subject.height) {
+        this.map = coverMap(subject.width, subject.height, VIDEO_WIDTH, VIDEO_HEIGHT);
+      }
+      drawMirrored(subject, this.map, this.out);
+    } else {
+      fillI420(this.out, VIDEO_WIDTH, VIDEO_HEIGHT, 40, 140, 120); // dark slate blue
+    }
+    blendOverlay(this.out, this.currentOverlay());
+    return this.out;
+  }
+
+  private currentOverlay(): I420Overlay {
+    const s = this.screen;
+    // Progress moves every frame; 2 % steps are smooth enough and keep redraws rare.
+    const challenge = s.challenge && { ...s.challenge, progress: Math.round(s.challenge.progress * 50) };
+    const key = JSON.stringify([s.phase, s.text, s.warning, challenge, this.subject === undefined]);
+    if (key !== this.overlayKey || !this.overlay) {
+      this.drawOverlay(s);
+      const { data } = this.ctx.getImageData(0, 0, VIDEO_WIDTH, VIDEO_HEIGHT);
+      this.overlay = overlayFromRgba(data, VIDEO_WIDTH, VIDEO_HEIGHT);
+      this.overlayKey = key;
+    }
+    return this.overlay;
+  }
+
+  private drawOverlay(screen: InstructionScreen): void {
+    const ctx = this.ctx;
+    ctx.clearRect(0, 0, VIDEO_WIDTH, VIDEO_HEIGHT);
+    switch (screen.phase) {
+      case 'waiting':
+        this.drawGuide();
+        this.drawStatus(screen.text, this.subject ? COLORS.processing : undefined);
+        break;
+      case 'instructing':
+      case 'challenge':
+        this.drawGuide();
+        this.drawInstruction(screen.text);
+        if (screen.challenge) this.drawChallengeBar(screen.challenge);
+        if (screen.warning) this.drawWarning(screen.warning, screen.challenge ? BAR_HEIGHT : 0);
+        break;
+      case 'processing':
+        this.drawStatus(screen.text, COLORS.processing);
+        break;
+      case 'verified':
+        this.drawStatus(screen.text, COLORS.verified);
+        break;
+      case 'not_verified':
+        this.drawStatus(screen.text, COLORS.notVerified);
+        break;
+    }
+  }
+
+  /** Dashed oval where the face should be. */
+  private drawGuide(): void {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.strokeStyle = COLORS.guide;
+    ctx.lineWidth = 4;
+    ctx.setLineDash([14, 10]);
+    ctx.beginPath();
+    ctx.ellipse(VIDEO_WIDTH / 2, VIDEO_HEIGHT / 2 + 20, 115, 150, 0, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  private drawInstruction(text: string): void {
+    const ctx = this.ctx;
+    const layout = fitText(ctx, text, TEXT_BOXES.instruction);
+    ctx.fillStyle = COLORS.band;
+    ctx.fillRect(0, 0, VIDEO_WIDTH, blockHeight(layout) + 24);
+    drawLines(ctx, layout, VIDEO_WIDTH / 2, 12, COLORS.text, COLORS.outline);
+  }
+
+  private drawWarning(text: string, bottomInset: number): void {
+    const ctx = this.ctx;
+    const layout = fitText(ctx, text, TEXT_BOXES.warning);
+    const height = blockHeight(layout) + 16;
+    const top = VIDEO_HEIGHT - bottomInset - 12 - height;
+    ctx.fillStyle = COLORS.warning;
+    roundedRect(ctx, MARGIN, top, VIDEO_WIDTH - 2 * MARGIN, height, 12);
+    drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 8, COLORS.warningText);
+  }
+
+  private drawChallengeBar(challenge: NonNullable<InstructionScreen['challenge']>): void {
+    const ctx = this.ctx;
+    const top = VIDEO_HEIGHT - BAR_HEIGHT;
+    ctx.fillStyle = COLORS.band;
+    ctx.fillRect(0, top, VIDEO_WIDTH, BAR_HEIGHT);
+    // Progress along the bar's bottom edge.
+    ctx.fillStyle = COLORS.progress;
+    ctx.fillRect(0, VIDEO_HEIGHT - 8, Math.round(VIDEO_WIDTH * Math.min(1, Math.max(0, challenge.progress))), 8);
+    ctx.font = fontOf(26);
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = COLORS.text;
+    ctx.textAlign = 'left';
+    ctx.fillText(`${challenge.index}/${challenge.total}`, MARGIN, top + BAR_HEIGHT / 2 - 4);
+    // Countdown in a ring at the right.
+    const cx = VIDEO_WIDTH - MARGIN - 20;
+    const cy = top + BAR_HEIGHT / 2 - 4;
+    ctx.strokeStyle = COLORS.text;
+    ctx.lineWidth = 3;
+    ctx.beginPath();
+    ctx.arc(cx, cy, 20, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.textAlign = 'center';
+    ctx.font = fontOf(20);
+    ctx.fillText(String(Math.max(0, Math.round(challenge.secondsLeft))), cx, cy);
+  }
+
+  /** A centred panel with the status text; without `panel`, outlined text on the background. */
+  private drawStatus(text: string, panel?: string): void {
+    const ctx = this.ctx;
+    const layout = fitText(ctx, text, TEXT_BOXES.status);
+    const height = blockHeight(layout) + 40;
+    const top = Math.round((VIDEO_HEIGHT - height) / 2);
+    if (panel) {
+      ctx.fillStyle = panel;
+      roundedRect(ctx, 2 * MARGIN, top, VIDEO_WIDTH - 4 * MARGIN, height, 18);
+    }
+    drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 20, COLORS.text, COLORS.outline);
+  }
+}
