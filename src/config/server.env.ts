@@ -8,5 +8,6 @@ export const serverEnv = {
   SHUTDOWN_GRACE_S: num(30, 'On SIGTERM, time running flows get to finish before they fail with service_shutdown', { min: 0, max: 3600 }),
   VISION_API_KEY: optionalStr('When set, /join-call, /flows and /face_match require it in X-API-Key (or Authorization: Bearer)'),
   JOIN_RATE_LIMIT_PER_MIN: num(60, 'POST /join-call requests per minute from one client address', { min: 1, max: 100000 }),
+  DEBUG_SAVE_FRAMES: optionalStr("Development only: a folder where every flow's face images are written (off when empty)"),
   VISION_INSPECT: oneOf(['0', '1'] as const, '0', 'Development: 1 starts every flow with the XState inspector'),
 };

@@ -10,6 +10,7 @@ import type { ReferenceImage, ReferencePort, ReferenceSource } from '../referenc
 import type { RoomConnection, TransportPort } from '../transport/transport.port';
 import type { LatestFrameGate } from './frame-gate';
 import type { FlowLog } from '../observability/logger';
+import type { DebugFrameWriter } from '../observability/debug-frames';
 import type { LiveEvidence } from './live-evidence';
 import type { FlowEvent, RoomCommand } from './flow.types';
 
@@ -26,6 +27,8 @@ export interface FlowDeps {
   frames: LatestFrameGate;
   evidence: LiveEvidence;
   log: FlowLog;
+  /** DEBUG_SAVE_FRAMES only: receives the flow's images before they are released. */
+  debugFrames?: DebugFrameWriter;
 }
 
 /** Consecutive analysis errors after which the face engine counts as broken for this flow. */

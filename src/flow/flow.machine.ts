@@ -84,7 +84,13 @@ export function createFlowMachine(deps: FlowDeps) {
       countMatcherAttempt: assign(({ context }) => ({ matcherAttempts: context.matcherAttempts + 1 })),
       countCallbackAttempt: assign(({ context }) => ({ callbackAttempts: context.callbackAttempts + 1 })),
       markReported: assign({ reported: true }),
+      saveDebugFrames: ({ context }) =>
+        deps.debugFrames?.save(context.flowId, [
+          ...deps.evidence.images((f) => deps.face.toRgb(f)).map((image, i) => ({ name: `live-${i}`, image })),
+          ...context.references.map((r) => ({ name: `reference-${r.index}`, image: r.image })),
+        ]),
       releaseEvidence: () => deps.evidence.clear(),
+      forgetReferences: assign({ references: [] }),
       showWaiting: sendTo('room', ({ context }) => ({ type: 'SHOW' as const, screen: statusScreen('waiting', context, deps.locales) })),
       showInstructions: sendTo('room', ({ context }) => ({
         type: 'SHOW' as const,
@@ -285,7 +291,7 @@ export function createFlowMachine(deps: FlowDeps) {
       finishing: {
         description: 'The verdict is final: report it once and leave the room, side by side',
         type: 'parallel',
-        entry: ['logVerdict', 'releaseEvidence'],
+        entry: ['logVerdict', 'saveDebugFrames', 'releaseEvidence', 'forgetReferences'],
         states: {
           reporting: {
             initial: 'sending',

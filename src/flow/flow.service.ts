@@ -19,6 +19,7 @@ import { FlowInspector } from './flow-inspector';
 import { FlowLog, flowLog } from '../observability/logger';
 import { FlowTelemetry } from '../observability/flow-telemetry';
 import { Metrics } from '../observability/metrics';
+import { DebugFrameWriter } from '../observability/debug-frames';
 
 /** Why a join was refused. */
 export class FlowRejection extends Error {
@@ -72,6 +73,7 @@ export class FlowService implements BeforeApplicationShutdown {
   private readonly flows = new Map<string, FlowRecord>();
   private readonly finished = new Map<string, FlowRecord>();
   private draining = false;
+  private readonly debugFrames?: DebugFrameWriter;
   private readonly log = new Logger(FlowService.name);
 
   constructor(
@@ -85,7 +87,9 @@ export class FlowService implements BeforeApplicationShutdown {
     private readonly locales: Locales,
     private readonly inspector: FlowInspector,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    if (config.server.DEBUG_SAVE_FRAMES) this.debugFrames = new DebugFrameWriter(config.server.DEBUG_SAVE_FRAMES);
+  }
 
   /** True once shutdown began: no new flows. */
   get isDraining(): boolean {
@@ -141,6 +145,7 @@ export class FlowService implements BeforeApplicationShutdown {
       frames,
       evidence: new LiveEvidence(EVIDENCE_FRAMES),
       log,
+      debugFrames: this.debugFrames,
     });
     const actor = createActor(machine, {
       input: { flowId, request, challengeIds, settings: this.settings() },

@@ -49,6 +49,7 @@ function setup(challengeIds = ['first', 'second']) {
   const callbacks = new FakeCallbacks();
   const registry = new ChallengeRegistry(challengeIds.map(fakeMouthChallenge));
   const clock = new SimulatedClock();
+  const evidence = new LiveEvidence(5);
   const machine = createFlowMachine({
     transport,
     face: face_,
@@ -59,7 +60,7 @@ function setup(challengeIds = ['first', 'second']) {
     locales,
     displayName: 'Vision Service',
     frames: new LatestFrameGate(),
-    evidence: new LiveEvidence(5),
+    evidence,
     log: silent,
   });
   const actor: Actor<FlowMachine> = createActor(machine, {
@@ -73,6 +74,7 @@ function setup(challengeIds = ['first', 'second']) {
   });
   let ts = 0;
   const flow = {
+    evidence,
     transport,
     face: face_,
     references,
@@ -146,6 +148,17 @@ describe('flow machine', () => {
       { id: 'second', passed: true },
     ]);
     assert.ok(flow.matcher.liveCounts[0] > 0, 'live frames were kept for matching');
+  });
+
+  it('should release live frames and references as soon as the verdict is known', async () => {
+    const flow = setup();
+    await flow.enterChallenges();
+    await flow.performChallenges();
+    await tick();
+    assert.ok(flow.actor.getSnapshot().matches('finishing'));
+    assert.equal(flow.evidence.size, 0);
+    assert.deepEqual(flow.actor.getSnapshot().context.references, []);
+    await flow.finish();
   });
 
   it('should show the instruction in the subject language', async () => {
