@@ -67,7 +67,10 @@ describe('Dockerfile', () => {
     assert.ok(!['root', '0', '0:0'].includes(users[0].args), `USER ${users[0].args}`);
     const order = final.steps.map((s) => s.op);
     assert.ok(order.indexOf('USER') < order.indexOf('CMD'), 'USER before CMD');
-    assert.ok(steps('COPY').every((c) => !/--chown=(node|1000)/.test(c.args)), 'the app files stay read-only to the app user');
+    assert.ok(
+      steps('COPY').every((c) => !/--chown=(node|1000)/.test(c.args)),
+      'the app files stay read-only to the app user',
+    );
   });
 
   it('should expose port 5000, listen on it and check /health', () => {
@@ -112,9 +115,17 @@ describe('Dockerfile', () => {
         }
         for (const source of sources) {
           assert.ok(existsSync(join(REPO_ROOT, source)), `COPY source ${source} exists`);
-          assert.ok(!ignored.some((pattern) => source === pattern || source.startsWith(`${pattern}/`)), `${source} is not in .dockerignore`);
+          assert.ok(
+            !ignored.some((pattern) => source === pattern || source.startsWith(`${pattern}/`)),
+            `${source} is not in .dockerignore`,
+          );
           // A clean checkout (CI, docker build from git) has only tracked files.
-          if (tracked) assert.notEqual(execFileSync('git', ['ls-files', '--', source], { cwd: REPO_ROOT, encoding: 'utf8' }).trim(), '', `${source} is committed`);
+          if (tracked)
+            assert.notEqual(
+              execFileSync('git', ['ls-files', '--', source], { cwd: REPO_ROOT, encoding: 'utf8' }).trim(),
+              '',
+              `${source} is committed`,
+            );
           checked++;
         }
       }
@@ -128,7 +139,10 @@ describe('scripts/check-dockerfile.sh', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vision-dockerfile-test-'));
     try {
       const broken = join(dir, 'Dockerfile');
-      writeFileSync(broken, 'FROM node:20-bookworm-slim AS build\nWORKDIR /app\nCOPY package.json ./\nCOPY no-such-folder no-such-folder\n');
+      writeFileSync(
+        broken,
+        'FROM node:20-bookworm-slim AS build\nWORKDIR /app\nCOPY package.json ./\nCOPY no-such-folder no-such-folder\n',
+      );
       const result = spawnSync('bash', [SCRIPT, broken], { encoding: 'utf8', timeout: 60_000 });
       assert.notEqual(result.status, 0);
       assert.match(result.stderr, /COPY source no-such-folder does not exist/);

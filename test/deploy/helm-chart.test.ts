@@ -162,10 +162,15 @@ describe('helm chart deploy/helm/vision-service', () => {
     const deployment = one(chart, 'Deployment');
     assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
     assert.equal(deployment.spec.replicas, undefined, 'the HPA owns the replica count');
-    assert.deepEqual(hpa.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
+    assert.deepEqual(hpa.spec.metrics, [
+      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+    ]);
     assert.ok(hpa.spec.minReplicas >= 2 && hpa.spec.maxReplicas >= hpa.spec.minReplicas);
 
-    const flows = one(renderChart(CHART_DIR, { autoscaling: { cpu: { enabled: false }, activeFlows: { enabled: true } } }), 'HorizontalPodAutoscaler');
+    const flows = one(
+      renderChart(CHART_DIR, { autoscaling: { cpu: { enabled: false }, activeFlows: { enabled: true } } }),
+      'HorizontalPodAutoscaler',
+    );
     assert.equal(flows.spec.metrics.length, 1);
     const metric = flows.spec.metrics[0];
     assert.equal(metric.type, 'Pods');

@@ -373,7 +373,11 @@ export function renderString(source: string, context: Value, defines = new Map<s
 }
 
 /** Renders the chart at `chartDir` like `helm template <release> <chart> -f overrides`. */
-export function renderChart(chartDir: string, overrides: Record<string, unknown> = {}, release = { name: 'vision', namespace: 'default' }): RenderedChart {
+export function renderChart(
+  chartDir: string,
+  overrides: Record<string, unknown> = {},
+  release = { name: 'vision', namespace: 'default' },
+): RenderedChart {
   const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as Record<string, string>;
   const defaults = parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>;
   const context = {
@@ -394,7 +398,11 @@ export function renderChart(chartDir: string, overrides: Record<string, unknown>
         throw new TemplateError(`templates/${file}`, 'helper files may only hold define blocks');
       continue;
     }
-    const text = new Evaluator(defines, `templates/${file}`).render(nodes, { dot: context, root: context, vars: new Map([['$', context]]) });
+    const text = new Evaluator(defines, `templates/${file}`).render(nodes, {
+      dot: context,
+      root: context,
+      vars: new Map([['$', context]]),
+    });
     if (file === 'NOTES.txt') {
       notes = text;
       continue;
