@@ -108,6 +108,7 @@ describe('helm chart deploy/helm/vision-service', () => {
     assert.equal(sc.allowPrivilegeEscalation, false);
     assert.deepEqual(sc.capabilities.drop, ['ALL']);
     assert.equal(container(chart).volumeMounts, undefined, 'the service writes nothing, so it mounts nothing');
+    assert.ok(!('DEBUG_SAVE_FRAMES' in podEnv(chart)), 'no face images on disk');
   });
 
   it('should only set variables the service knows, with values it accepts', () => {
