@@ -48,7 +48,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        TerminusModule,
+        // /ready answers 503 while models load; that is expected, not an error to log on every probe.
+        TerminusModule.forRoot({ logger: false }),
         ThrottlerModule.forRoot([{ name: 'join', ttl: 60_000, limit: config.server.JOIN_RATE_LIMIT_PER_MIN }]),
         // Request lines at debug: flows log what matters with their flow_id.
         LoggerModule.forRoot({ pinoHttp: { logger: rootLogger, customLogLevel: () => 'debug' } }),

@@ -62,6 +62,6 @@ export class Metrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'vision_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'vision_' });
   }
 }
