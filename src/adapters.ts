@@ -9,6 +9,8 @@ import type { Metrics } from './observability/metrics';
 import { HttpReferenceAdapter } from './references/http-reference.adapter';
 import type { ReferencePort } from './references/reference.port';
 import { RemoteMatcherAdapter } from './matcher/remote-matcher.adapter';
+import { EmbeddedMatcher } from './matcher/embedded/embedded-matcher';
+import { REMOTE_DEFAULT_THRESHOLD } from './matcher/matcher.env';
 import type { AppConfig } from './config/app-config';
 import type { FaceAnalysisPort } from './face/face-analysis.port';
 import type { MatcherPort } from './matcher/matcher.port';
@@ -47,8 +49,8 @@ export function createMatcher(config: AppConfig): MatcherPort {
   new Logger('Matcher').log(`using the external vision-matcher at ${m.VISION_MATCHER_BASE_URL}`);
   return new RemoteMatcherAdapter({
     baseUrl: m.VISION_MATCHER_BASE_URL,
-    threshold: m.MATCH_THRESHOLD,
-    policy: m.MATCH_POLICY,
+    threshold: m.MATCH_THRESHOLD ?? REMOTE_DEFAULT_THRESHOLD,
+    policy: m.MATCH_POLICY ?? 'mean',
     timeoutMs: m.MATCHER_TIMEOUT_S * 1000,
   });
 }
@@ -74,11 +76,14 @@ export function createFaceEngine(config: AppConfig): FaceAnalysisPort {
   });
 }
 
-export function createEmbeddedMatcher(_config: AppConfig): MatcherPort {
-  return {
-    ready: async () => undefined,
-    compare: async () => {
-      throw new VisionError('matcher_unavailable', 'no VISION_MATCHER_BASE_URL and the embedded matcher is not built into this version');
-    },
-  };
+/** The in-process matcher: a face embedding model on TFJS-WASM in worker threads (docs/matching.md). */
+export function createEmbeddedMatcher(config: AppConfig): EmbeddedMatcher {
+  const m = config.matcher;
+  return EmbeddedMatcher.create({
+    model: m.MATCHER_MODEL,
+    workers: m.MATCHER_WORKERS,
+    threshold: m.MATCH_THRESHOLD,
+    policy: m.MATCH_POLICY,
+    startTimeoutMs: m.MATCHER_START_TIMEOUT_S * 1000,
+  });
 }

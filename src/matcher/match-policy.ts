@@ -1,5 +1,6 @@
 /** How the distances of all live × reference pairs become one: `mean` is 2060's, `median` resists outliers. */
-export type MatchPolicy = 'mean' | 'median';
+export const MATCH_POLICIES = ['mean', 'median'] as const;
+export type MatchPolicy = (typeof MATCH_POLICIES)[number];
 
 /** The aggregate distance of the pairs under a policy. */
 export function aggregateDistances(distances: readonly number[], policy: MatchPolicy): number {

@@ -1,8 +1,34 @@
-import { num, oneOf, optionalHttpUrl } from '../config/env';
+import { EnvVar, num, oneOf, optionalHttpUrl } from '../config/env';
+import { EMBEDDING_MODELS } from './embedded/embedding-models';
+import { MATCH_POLICIES, MatchPolicy } from './match-policy';
+
+/** vision-matcher's threshold (VGG-Face, cosine), used with the external matcher when MATCH_THRESHOLD is unset. */
+export const REMOTE_DEFAULT_THRESHOLD = 0.4;
+
+/** A distance threshold, or undefined to use the default of the matcher in use (each model has its own scale). */
+function optionalThreshold(doc: string): EnvVar<number | undefined> {
+  const parser = num(0, doc, { min: 0, max: 2, float: true });
+  return { example: '', doc, parse: (raw) => (raw === undefined || raw.trim() === '' ? undefined : parser.parse(raw)) };
+}
+
+/** A match policy, or undefined for the default of the matcher in use. */
+function optionalPolicy(doc: string): EnvVar<MatchPolicy | undefined> {
+  const parser = oneOf(MATCH_POLICIES, 'median', doc);
+  return { example: '', doc: parser.doc, parse: (raw) => (raw === undefined || raw.trim() === '' ? undefined : parser.parse(raw)) };
+}
 
 export const matcherEnv = {
   VISION_MATCHER_BASE_URL: optionalHttpUrl('External io2060/vision-matcher; unset uses the embedded matcher'),
-  MATCH_THRESHOLD: num(0.4, 'Distance below which faces match (0.4 is vision-matcher\'s)', { min: 0, max: 2, float: true }),
-  MATCH_POLICY: oneOf(['mean', 'median'] as const, 'mean', 'Aggregate of all live x reference distances (mean is 2060-compatible)'),
+  MATCH_THRESHOLD: optionalThreshold(
+    `Distance below which faces match; unset: the calibrated default of the embedded model (docs/matching.md), ${REMOTE_DEFAULT_THRESHOLD} for the external vision-matcher`,
+  ),
+  MATCH_POLICY: optionalPolicy(
+    'Aggregate of all live x reference distances: median resists a bad frame, mean is 2060-compatible; unset: median embedded, mean external',
+  ),
   MATCHER_TIMEOUT_S: num(30, 'Limit of one request to the external matcher', { min: 1, max: 300 }),
+  MATCHER_MODEL: oneOf(EMBEDDING_MODELS, 'faceapi', 'Face embedding model of the embedded matcher (docs/matching.md)'),
+  MATCHER_WORKERS: num(2, 'Worker threads of the embedded matcher, each with its own copy of the models', { min: 1, max: 64 }),
+  MATCHER_START_TIMEOUT_S: num(60, 'Time for each matcher worker to load its models and warm up', { min: 5, max: 600 }),
+  FACE_MATCH_BODY_LIMIT_MB: num(15, 'Largest POST /face_match body (two data URLs), MB', { min: 1, max: 100 }),
+  FACE_MATCH_PORT: num(5123, 'Port of the standalone matcher server (npm run start:matcher)', { min: 1, max: 65535 }),
 };

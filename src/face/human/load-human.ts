@@ -20,9 +20,8 @@ type TfCore = typeof import('@tensorflow/tfjs-core');
 
 let routerInstalled = false;
 
-/** Reads `<name>.json` and its weight shards from HUMAN_MODELS_DIR as TFJS model artifacts. */
-function fileLoadHandler(url: string) {
-  const file = join(HUMAN_MODELS_DIR, url.slice(MODEL_SCHEME.length).replace(/^\/+/, ''));
+/** Reads a model.json file and its weight shards (paths relative to it) as TFJS model artifacts. */
+function fileLoadHandler(file: string) {
   return {
     async load() {
       const modelJson = JSON.parse(await readFile(file, 'utf8'));
@@ -47,6 +46,12 @@ function fileLoadHandler(url: string) {
   };
 }
 
+/** Loads a TFJS graph model from a local model.json (e.g. a model shipped in the repository), never fetching. */
+export function loadLocalGraphModel(file: string): Promise<import('@tensorflow/tfjs-converter').GraphModel> {
+  const converter = require('@tensorflow/tfjs-converter') as typeof import('@tensorflow/tfjs-converter');
+  return converter.loadGraphModel(fileLoadHandler(file));
+}
+
 /** The TFJS core instance Human itself uses (it requires @tensorflow/tfjs-core, deduplicated by npm). */
 export function humanTf(): TfCore {
   return require('@tensorflow/tfjs-core') as TfCore;
@@ -57,7 +62,10 @@ export function loadHumanModule(): HumanModule {
   const tf = humanTf();
   if (!routerInstalled) {
     // TFJS routers answer null for URLs they do not own; its typings omit that.
-    const router = (url: string | string[]) => (typeof url === 'string' && url.startsWith(MODEL_SCHEME) ? fileLoadHandler(url) : null);
+    const router = (url: string | string[]) =>
+      typeof url === 'string' && url.startsWith(MODEL_SCHEME)
+        ? fileLoadHandler(join(HUMAN_MODELS_DIR, url.slice(MODEL_SCHEME.length).replace(/^\/+/, '')))
+        : null;
     tf.io.registerLoadRouter(router as Parameters<TfCore['io']['registerLoadRouter']>[0]);
     routerInstalled = true;
   }

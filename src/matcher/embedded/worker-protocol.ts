@@ -1,0 +1,22 @@
+import type { EmbeddingModelName } from './embedding-models';
+
+/** Options every matcher worker starts with. */
+export interface MatcherWorkerOptions {
+  model: EmbeddingModelName;
+}
+
+/** One image to embed; `buffer` is a copy of the caller's RGB(A) pixels, transferred. */
+export interface EmbedRequest {
+  id: number;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  buffer: ArrayBuffer;
+}
+
+/** What a matcher worker answers. */
+export type MatcherWorkerReply =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'result'; id: number; faces: number; embedding: Float32Array | null; ms: number }
+  | { type: 'error'; id: number; message: string };

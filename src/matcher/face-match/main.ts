@@ -1,0 +1,49 @@
+/**
+ * The matcher alone (`npm run start:matcher`): POST /face_match on FACE_MATCH_PORT (5123), a drop-in for the
+ * io2060/vision-matcher container.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { createEmbeddedMatcher } from '../../adapters';
+import { HttpErrorFilter } from '../../api/validation';
+import { loadConfig } from '../../config/app-config';
+import { ConfigError } from '../../config/env';
+import { configureLogger, rootLogger } from '../../observability/logger';
+import { OutboundGuard } from '../../outbound/outbound-guard';
+import { FACE_MATCH_PATH, faceMatchBodyParser } from './face-match.body';
+import { FaceMatchModule, faceMatchOptions } from './face-match.module';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
+  configureLogger(config.server.LOG_LEVEL);
+  const matcher = createEmbeddedMatcher(config);
+  const outbound = new OutboundGuard({ allowPrivate: config.outbound.OUTBOUND_ALLOW_PRIVATE, allowlist: config.outbound.OUTBOUND_ALLOWLIST });
+  const app = await NestFactory.create(FaceMatchModule.forRoot(faceMatchOptions(config, matcher, outbound)), { bodyParser: false, logger: false });
+  app.use(FACE_MATCH_PATH, ...faceMatchBodyParser(config.matcher.FACE_MATCH_BODY_LIMIT_MB));
+  app.useGlobalFilters(new HttpErrorFilter());
+  const stop = async () => {
+    await app.close();
+    await Promise.all([matcher.close(), outbound.close()]);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+  await app.listen(config.matcher.FACE_MATCH_PORT, config.server.HOST);
+  rootLogger.info(`matcher listening on http://${config.server.HOST}:${config.matcher.FACE_MATCH_PORT}${FACE_MATCH_PATH}, loading ${matcher.model}`);
+  matcher.ready().then(
+    () => rootLogger.info(`matcher ready: ${matcher.model}, threshold ${matcher.threshold}`),
+    (error: Error) => {
+      rootLogger.error(`matcher failed to start: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}
+
+void main();
