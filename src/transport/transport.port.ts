@@ -32,10 +32,24 @@ export interface InstructionScreen {
   challenge?: { index: number; total: number; secondsLeft: number; progress: number };
 }
 
+/** Frame counters of one room connection. */
+export interface RoomStats {
+  /** Subject frames decoded. */
+  framesReceived: number;
+  /** Subject frames handed to onSubjectFrame. */
+  framesDelivered: number;
+  /** Subject frames replaced by a newer one before delivery (latest frame wins). */
+  framesDropped: number;
+  /** Instruction frames produced. */
+  framesSent: number;
+}
+
 /** A joined room. close() is idempotent and leaves nothing open. */
 export interface RoomConnection {
   show(screen: InstructionScreen): void;
   close(): Promise<void>;
+  /** Frame counters, when the adapter keeps them. */
+  stats?(): RoomStats;
 }
 
 /** Joins mediasoup rooms through protoo. */

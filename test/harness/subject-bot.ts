@@ -1,0 +1,184 @@
+/**
+ * A subject for tests: a Node peer (protoo-client + mediasoup-client + wrtc) that joins a room, sends a camera
+ * video (a real clip decoded by ffmpeg, or a synthetic pattern) and records the video it receives back.
+ */
+import { nonstandard } from '@roamhq/wrtc';
+import { Device, types } from 'mediasoup-client';
+import { Peer, WebSocketTransport } from 'protoo-client';
+import type { I420Frame } from '../../src/common/image';
+import { ClientRequests, ServerRequests } from '../../src/transport/protoo-messages';
+import { installWebRtcGlobals } from '../../src/transport/webrtc-globals';
+import { videoFrames } from '../../scripts/video-frames';
+import { stampFrame } from './frame-marker';
+
+/** What the bot's camera shows. */
+export type BotVideo =
+  /** The first `seconds` of a clip, looped. */
+  | { kind: 'clip'; file: string; seconds: number }
+  /** 640x480, left half dark (Y 60), right half bright (Y 200): shows mirroring and overlays plainly. */
+  | { kind: 'halves' };
+
+export interface SubjectBotOptions {
+  wsUrl: string;
+  video: BotVideo;
+  /** Camera frame rate; default 15. */
+  fps?: number;
+  /** Stamp each frame's number into its top-left corner (see frame-marker). */
+  stamp?: boolean;
+}
+
+/** What the bot received from the service. */
+export interface BotReceived {
+  count: number;
+  /** performance.now() of each received frame (bounded to the last 2000). */
+  times: number[];
+  last?: I420Frame;
+}
+
+async function loadFrames(video: BotVideo, fps: number): Promise<I420Frame[]> {
+  if (video.kind === 'halves') {
+    const width = 640;
+    const height = 480;
+    const data = new Uint8Array(width * height * 1.5).fill(128);
+    for (let y = 0; y < height; y++) {
+      data.fill(60, y * width, y * width + width / 2);
+      data.fill(200, y * width + width / 2, (y + 1) * width);
+    }
+    return [{ width, height, data, timestampMs: 0 }];
+  }
+  const frames: I420Frame[] = [];
+  for await (const frame of videoFrames(video.file, { fps, duration: video.seconds, maxWidth: 640 })) frames.push(frame);
+  if (frames.length === 0) throw new Error(`no frames decoded from ${video.file}`);
+  return frames;
+}
+
+export class SubjectBot {
+  /** Frames handed to the camera track. */
+  framesSent = 0;
+  /** performance.now() when the frame with each stamp was sent (last 1024). */
+  readonly sentAt = new Map<number, number>();
+  readonly received: BotReceived = { count: 0, times: [] };
+  /** Called with every received frame. */
+  onFrame?: (frame: I420Frame) => void;
+  private readonly closables: (() => void)[] = [];
+  private ticker?: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(
+    private readonly peer: Peer,
+    private readonly frames: I420Frame[],
+    private readonly options: SubjectBotOptions,
+  ) {}
+
+  /** Joins the room and starts sending. */
+  static async join(options: SubjectBotOptions): Promise<SubjectBot> {
+    installWebRtcGlobals();
+    const frames = await loadFrames(options.video, options.fps ?? 15);
+    const peer = new Peer(new WebSocketTransport(options.wsUrl, { retry: { retries: 0 } }));
+    const bot = new SubjectBot(peer, frames, options);
+    try {
+      await bot.setUp();
+      return bot;
+    } catch (error) {
+      bot.close();
+      throw error;
+    }
+  }
+
+  /** The size of the frames the bot sends. */
+  get sentWidth(): number {
+    return this.frames[0].width;
+  }
+
+  /** Leaves the room (closes the socket, as a browser tab does). Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.ticker);
+    for (const close of this.closables.reverse()) {
+      try {
+        close();
+      } catch {
+        // already closed
+      }
+    }
+    this.peer.close();
+  }
+
+  private request<M extends keyof ClientRequests>(method: M, data: ClientRequests[M]['data']): Promise<ClientRequests[M]['answer']> {
+    return this.peer.request(method, data);
+  }
+
+  private async setUp(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.peer.on('open', resolve);
+      this.peer.on('failed', () => reject(new Error('subject bot: cannot connect')));
+    });
+    this.peer.on('request', (req, accept, reject) => {
+      if (req.method !== 'newConsumer') return reject(403, 'not consumed');
+      this.consume(req.data as ServerRequests['newConsumer']).then(accept, (error: Error) => reject(500, error.message));
+    });
+    const device = new Device({ handlerName: 'Chrome111' });
+    await device.load({ routerRtpCapabilities: await this.request('getRouterRtpCapabilities', undefined) });
+    const send = device.createSendTransport(
+      await this.request('createWebRtcTransport', { forceTcp: false, producing: true, consuming: false }),
+    );
+    this.wire(send);
+    this.recv = device.createRecvTransport(
+      await this.request('createWebRtcTransport', { forceTcp: false, producing: false, consuming: true }),
+    );
+    this.wire(this.recv);
+    await this.request('join', {
+      displayName: 'Subject',
+      device: { flag: 'test', name: 'subject-bot', version: '1' },
+      rtpCapabilities: device.rtpCapabilities,
+    });
+    const source = new nonstandard.RTCVideoSource();
+    const track = source.createTrack();
+    this.closables.push(() => track.stop());
+    const producer = await send.produce({ track: track as unknown as MediaStreamTrack });
+    this.closables.push(() => producer.close());
+    const fps = this.options.fps ?? 15;
+    this.ticker = setInterval(() => this.sendFrame(source), Math.round(1000 / fps));
+  }
+
+  private recv?: types.Transport;
+
+  private wire(transport: types.Transport): void {
+    this.closables.push(() => transport.close());
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
+    });
+    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      this.request('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(callback, errback);
+    });
+  }
+
+  private sendFrame(source: nonstandard.RTCVideoSource): void {
+    const n = this.framesSent++;
+    const frame = this.frames[n % this.frames.length];
+    const data = this.options.stamp ? stampFrame(frame.data, frame.width, n) : frame.data;
+    if (this.options.stamp) {
+      this.sentAt.set(n & 0xffff, performance.now());
+      this.sentAt.delete((n - 1024) & 0xffff);
+    }
+    source.onFrame({ width: frame.width, height: frame.height, data });
+  }
+
+  private async consume(offer: ServerRequests['newConsumer']): Promise<void> {
+    if (!this.recv || offer.kind !== 'video') throw new Error('only video is consumed');
+    const consumer = await this.recv.consume({ id: offer.id, producerId: offer.producerId, kind: offer.kind, rtpParameters: offer.rtpParameters });
+    this.closables.push(() => consumer.close());
+    const sink = new nonstandard.RTCVideoSink(consumer.track as never);
+    this.closables.push(() => sink.stop());
+    sink.onframe = (({ frame }: { frame: { width: number; height: number; data: Uint8Array } }) => {
+      const now = performance.now();
+      this.received.count++;
+      this.received.times.push(now);
+      if (this.received.times.length > 2000) this.received.times.shift();
+      const received: I420Frame = { width: frame.width, height: frame.height, data: new Uint8Array(frame.data), timestampMs: now };
+      this.received.last = received;
+      this.onFrame?.(received);
+    }) as never;
+  }
+}
