@@ -3,15 +3,14 @@
  * io2060/vision-matcher container.
  */
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { createEmbeddedMatcher } from '../../adapters';
-import { HttpErrorFilter } from '../../api/validation';
 import { loadConfig } from '../../config/app-config';
 import { ConfigError } from '../../config/env';
 import { configureLogger, rootLogger } from '../../observability/logger';
 import { OutboundGuard } from '../../outbound/outbound-guard';
-import { FACE_MATCH_PATH, faceMatchBodyParser } from './face-match.body';
-import { FaceMatchModule, faceMatchOptions } from './face-match.module';
+import { createFaceMatchApp } from './face-match.app';
+import { FACE_MATCH_PATH } from './face-match.body';
+import { faceMatchOptions } from './face-match.module';
 
 async function main(): Promise<void> {
   let config;
@@ -25,9 +24,7 @@ async function main(): Promise<void> {
   configureLogger(config.server.LOG_LEVEL);
   const matcher = createEmbeddedMatcher(config);
   const outbound = new OutboundGuard({ allowPrivate: config.outbound.OUTBOUND_ALLOW_PRIVATE, allowlist: config.outbound.OUTBOUND_ALLOWLIST });
-  const app = await NestFactory.create(FaceMatchModule.forRoot(faceMatchOptions(config, matcher, outbound)), { bodyParser: false, logger: false });
-  app.use(FACE_MATCH_PATH, ...faceMatchBodyParser(config.matcher.FACE_MATCH_BODY_LIMIT_MB));
-  app.useGlobalFilters(new HttpErrorFilter());
+  const app = await createFaceMatchApp(faceMatchOptions(config, matcher, outbound), config.matcher.FACE_MATCH_BODY_LIMIT_MB);
   const stop = async () => {
     await app.close();
     await Promise.all([matcher.close(), outbound.close()]);

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { VisionError } from '../../src/common/errors';
+import { decodeImage } from '../../src/references/image-loader';
+import { EmbeddedMatcher } from '../../src/matcher/embedded/embedded-matcher';
+import { DEFAULT_THRESHOLDS } from '../../src/matcher/embedded/embedding-models';
+import { faceFile, faceless, facePhoto, references, twoFaces } from './matcher-fixtures';
+
+// The default model on real photos of the shared fixtures, through the worker pool.
+describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
+  let matcher: EmbeddedMatcher;
+  const signal = new AbortController().signal;
+
+  before(async () => {
+    matcher = EmbeddedMatcher.create({ model: 'faceapi', workers: 2 });
+    await matcher.ready();
+  });
+  after(() => matcher.close());
+
+  it('should use the calibrated threshold of its model and the median by default', () => {
+    assert.equal(matcher.threshold, DEFAULT_THRESHOLDS.faceapi);
+    assert.equal(matcher.policy, 'median');
+    assert.equal(matcher.isReady, true);
+  });
+
+  it('should match Obama live captures against another Obama photo', async () => {
+    const live = await Promise.all([facePhoto('barack_obama', 2), facePhoto('barack_obama', 3), facePhoto('barack_obama', 4)]);
+    const result = await matcher.compare('genuine', live, references(await facePhoto('barack_obama', 1)), signal);
+    assert.equal(result.match, true, JSON.stringify(result));
+    assert.equal(result.pairs.length, 3);
+    assert.deepEqual(result.referencesWithoutFace, []);
+    assert.ok(result.distance < result.threshold);
+  });
+
+  it('should not match Obama against Biden', async () => {
+    const live = await Promise.all([facePhoto('barack_obama', 2), facePhoto('barack_obama', 4)]);
+    const refs = references(await facePhoto('joe_biden', 1), await facePhoto('joe_biden', 2));
+    const result = await matcher.compare('impostor', live, refs, signal);
+    assert.equal(result.match, false, JSON.stringify(result));
+    assert.equal(result.pairs.length, 4);
+    assert.ok(result.pairs.every((p) => p.distance > matcher.threshold));
+  });
+
+  it('should list a faceless reference and decide on the others', async () => {
+    const refs = references(await decodeImage(await faceless()), await facePhoto('barack_obama', 1));
+    const result = await matcher.compare('one-faceless', [await facePhoto('barack_obama', 2)], refs, signal);
+    assert.deepEqual(result.referencesWithoutFace, [0]);
+    assert.deepEqual(
+      result.pairs.map((p) => p.reference),
+      [1],
+    );
+    assert.equal(result.match, true);
+  });
+
+  it('should fail with no_reference when no reference shows a face', async () => {
+    const refs = references(await decodeImage(await faceless()));
+    await assert.rejects(
+      matcher.compare('no-ref', [await facePhoto('barack_obama', 2)], refs, signal),
+      (e: unknown) => e instanceof VisionError && e.reason === 'no_reference',
+    );
+  });
+
+  it('should fail with no_match when no live capture shows a face', async () => {
+    const refs = references(await facePhoto('barack_obama', 1));
+    await assert.rejects(
+      matcher.compare('no-live', [await decodeImage(await faceless())], refs, signal),
+      (e: unknown) => e instanceof VisionError && e.reason === 'no_match',
+    );
+  });
+
+  it('should use the largest of two faces in a reference', async () => {
+    const obamaBig = references(await decodeImage(await twoFaces(faceFile('barack_obama', 1), faceFile('joe_biden', 2))));
+    const bidenBig = references(await decodeImage(await twoFaces(faceFile('joe_biden', 2), faceFile('barack_obama', 1))));
+    assert.equal((await matcher.embed(obamaBig[0].image)).faces, 2);
+    const live = [await facePhoto('barack_obama', 2)];
+    assert.equal((await matcher.compare('two-a', live, obamaBig, signal)).match, true);
+    assert.equal((await matcher.compare('two-b', live, bidenBig, signal)).match, false);
+  });
+
+  it('should aggregate with the mean when asked (2060 policy)', async () => {
+    const mean = EmbeddedMatcher.create({ model: 'faceapi', workers: 1, policy: 'mean', threshold: 0.5 });
+    try {
+      await mean.ready();
+      const live = [await facePhoto('barack_obama', 2), await facePhoto('joe_biden', 1)];
+      const result = await mean.compare('mean', live, references(await facePhoto('barack_obama', 1)), signal);
+      const expected = (result.pairs[0].distance + result.pairs[1].distance) / 2;
+      assert.equal(result.policy, 'mean');
+      assert.ok(Math.abs(result.distance - expected) < 1e-12);
+      assert.equal(result.threshold, 0.5);
+    } finally {
+      await mean.close();
+      await mean.close();
+    }
+  });
+});
