@@ -38,12 +38,18 @@ async function main(): Promise<void> {
   let images = 0;
   let embedMs = 0;
   let imageMs = 0;
-  for (const person of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-    for (const file of readdirSync(join(dir, person)).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort()) {
+  for (const person of readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
+    for (const file of readdirSync(join(dir, person))
+      .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+      .sort()) {
       images++;
       const image = await decodeImage(readFileSync(join(dir, person, file)));
       const result = await embedder.embed(image);
-      if (verbose) console.error(`${person}/${file}: ${result.faces} face(s), ${Math.round(result.detectMs)}+${Math.round(result.embedMs)} ms`);
+      if (verbose)
+        console.error(`${person}/${file}: ${result.faces} face(s), ${Math.round(result.detectMs)}+${Math.round(result.embedMs)} ms`);
       if (!result.embedding) continue;
       embedMs += result.embedMs;
       imageMs += result.detectMs + result.embedMs;
@@ -59,7 +65,11 @@ async function main(): Promise<void> {
     }
   }
   if (verbose) {
-    const worst = (xs: number[], dir: 1 | -1) => [...xs].sort((a, b) => dir * (b - a)).slice(0, 5).map((d) => round(d, 3));
+    const worst = (xs: number[], dir: 1 | -1) =>
+      [...xs]
+        .sort((a, b) => dir * (b - a))
+        .slice(0, 5)
+        .map((d) => round(d, 3));
     console.error(`highest genuine: ${worst(genuine, 1)}; lowest impostor: ${worst(impostor, -1)}`);
   }
   const at2 = atFmr(genuine, impostor, 1e-2);

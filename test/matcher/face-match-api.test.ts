@@ -91,7 +91,12 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
 
   it('should agree with the embedded MatcherPort on the same pair', async () => {
     const { json } = await post(url, { image1_url: obama2, image2_url: obama1 });
-    const port = await matcher.compare('agree', [await facePhoto('barack_obama', 2)], references(await facePhoto('barack_obama', 1)), new AbortController().signal);
+    const port = await matcher.compare(
+      'agree',
+      [await facePhoto('barack_obama', 2)],
+      references(await facePhoto('barack_obama', 1)),
+      new AbortController().signal,
+    );
     assert.ok(Math.abs((json.distance as number) - port.distance) < 1e-6, `${json.distance} vs ${port.distance}`);
     assert.equal(json.match, port.match);
   });

@@ -30,7 +30,9 @@ export async function faceless(): Promise<Buffer> {
     data[i * 3 + 1] = Math.floor(i / width);
     data[i * 3 + 2] = 90;
   }
-  return sharp(data, { raw: { width, height, channels: 3 } }).jpeg().toBuffer();
+  return sharp(data, { raw: { width, height, channels: 3 } })
+    .jpeg()
+    .toBuffer();
 }
 
 /** Two people side by side: `big` at 400 px high on the left, `small` at 200 px on the right. */

@@ -10,7 +10,8 @@ import { atFmr, equalErrorRate } from '../../src/matcher/embedded/error-rates';
 function dots(width: number, height: number, points: { x: number; y: number }[]): RawImage {
   const data = new Uint8Array(width * height * 4);
   for (const p of points) {
-    for (let y = p.y - 1; y <= p.y + 1; y++) for (let x = p.x - 1; x <= p.x + 1; x++) data.fill(255, (y * width + x) * 4, (y * width + x) * 4 + 3);
+    for (let y = p.y - 1; y <= p.y + 1; y++)
+      for (let x = p.x - 1; x <= p.x + 1; x++) data.fill(255, (y * width + x) * 4, (y * width + x) * 4 + 3);
   }
   return { width, height, channels: 4, data };
 }
@@ -36,7 +37,16 @@ describe('alignByEyes', () => {
     const left = { x: 100.5, y: 140.5 };
     const right = { x: 180.5, y: 100.5 };
     const template = { size: 100, leftX: 0.3, rightX: 0.7, eyeY: 0.4 };
-    const out = alignByEyes(dots(300, 240, [left, right].map((p) => ({ x: Math.floor(p.x), y: Math.floor(p.y) }))), left, right, template);
+    const out = alignByEyes(
+      dots(
+        300,
+        240,
+        [left, right].map((p) => ({ x: Math.floor(p.x), y: Math.floor(p.y) })),
+      ),
+      left,
+      right,
+      template,
+    );
     assert.equal(out.channels, 3);
     assert.equal(out.data.length, 100 * 100 * 3);
     const l = brightCentre(out, 0, 50);

@@ -77,7 +77,10 @@ export class EmbeddedMatcher implements MatcherPort {
    */
   async compare(flowId: string, live: RawImage[], references: ReferenceImage[], signal: AbortSignal): Promise<MatchResult> {
     const log = flowLog(flowId);
-    const [refs, lives] = await Promise.all([Promise.all(references.map((r) => this.embed(r.image))), Promise.all(live.map((l) => this.embed(l)))]);
+    const [refs, lives] = await Promise.all([
+      Promise.all(references.map((r) => this.embed(r.image))),
+      Promise.all(live.map((l) => this.embed(l))),
+    ]);
     signal.throwIfAborted();
     const referencesWithoutFace: number[] = [];
     refs.forEach((r, i) => {
@@ -103,7 +106,9 @@ export class EmbeddedMatcher implements MatcherPort {
       this.policy,
     );
     const match = distance < this.threshold;
-    log.log(`${this.model}: ${this.policy} distance ${distance.toFixed(4)} over ${pairs.length} pairs, threshold ${this.threshold}: ${match ? 'match' : 'no match'}`);
+    log.log(
+      `${this.model}: ${this.policy} distance ${distance.toFixed(4)} over ${pairs.length} pairs, threshold ${this.threshold}: ${match ? 'match' : 'no match'}`,
+    );
     return { match, distance, threshold: this.threshold, policy: this.policy, pairs, referencesWithoutFace };
   }
 

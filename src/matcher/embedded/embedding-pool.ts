@@ -42,8 +42,15 @@ export class EmbeddingPool {
   /** Starts the workers; each loads its models and warms up (await `started`). */
   static create(workers: number, model: EmbeddingModelName, startTimeoutMs: number): EmbeddingPool {
     const options: MatcherWorkerOptions = { model };
-    const members = Array.from({ length: workers }, () => ({ worker: new Worker(WORKER_FILE, { workerData: options }), inFlight: 0, times: [] }));
-    const pool = new EmbeddingPool(members, Promise.all(members.map((m) => waitReady(m.worker, startTimeoutMs))).then(() => undefined));
+    const members = Array.from({ length: workers }, () => ({
+      worker: new Worker(WORKER_FILE, { workerData: options }),
+      inFlight: 0,
+      times: [],
+    }));
+    const pool = new EmbeddingPool(
+      members,
+      Promise.all(members.map((m) => waitReady(m.worker, startTimeoutMs))).then(() => undefined),
+    );
     for (const member of members) pool.listen(member);
     return pool;
   }

@@ -22,7 +22,13 @@ async function main(): Promise<void> {
       const image = { width: request.width, height: request.height, channels: request.channels, data: new Uint8Array(request.buffer) };
       try {
         const result = await embedder.embed(image);
-        reply({ type: 'result', id: request.id, faces: result.faces, embedding: result.embedding ?? null, ms: result.detectMs + result.embedMs });
+        reply({
+          type: 'result',
+          id: request.id,
+          faces: result.faces,
+          embedding: result.embedding ?? null,
+          ms: result.detectMs + result.embedMs,
+        });
       } catch (error) {
         reply({ type: 'error', id: request.id, message: (error as Error).message });
       }

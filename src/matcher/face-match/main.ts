@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   }
   configureLogger(config.server.LOG_LEVEL);
   const matcher = createEmbeddedMatcher(config);
-  const outbound = new OutboundGuard({ allowPrivate: config.outbound.OUTBOUND_ALLOW_PRIVATE, allowlist: config.outbound.OUTBOUND_ALLOWLIST });
+  const outbound = new OutboundGuard({
+    allowPrivate: config.outbound.OUTBOUND_ALLOW_PRIVATE,
+    allowlist: config.outbound.OUTBOUND_ALLOWLIST,
+  });
   const app = await createFaceMatchApp(faceMatchOptions(config, matcher, outbound), config.matcher.FACE_MATCH_BODY_LIMIT_MB);
   const stop = async () => {
     await app.close();
@@ -33,7 +36,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
   await app.listen(config.matcher.FACE_MATCH_PORT, config.server.HOST);
-  rootLogger.info(`matcher listening on http://${config.server.HOST}:${config.matcher.FACE_MATCH_PORT}${FACE_MATCH_PATH}, loading ${matcher.model}`);
+  rootLogger.info(
+    `matcher listening on http://${config.server.HOST}:${config.matcher.FACE_MATCH_PORT}${FACE_MATCH_PATH}, loading ${matcher.model}`,
+  );
   matcher.ready().then(
     () => rootLogger.info(`matcher ready: ${matcher.model}, threshold ${matcher.threshold}`),
     (error: Error) => {
