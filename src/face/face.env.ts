@@ -9,7 +9,7 @@ export const faceEnv = {
   }),
   FACE_START_TIMEOUT_S: num(60, 'Time for each face worker to load its models and warm up at start-up', { min: 5, max: 600 }),
   MEDIAPIPE_CHROMIUM_PATH: str('/usr/bin/chromium', 'Chromium binary for FACE_ENGINE=mediapipe'),
-  MEDIAPIPE_STREAMS: num(2, 'FACE_ENGINE=mediapipe: landmarkers kept, one per concurrent flow (each ~100 MB); more flows share them', {
+  MEDIAPIPE_STREAMS: num(2, 'FACE_ENGINE=mediapipe: landmarkers kept, one per concurrent flow (each adds Chromium memory); more flows share them', {
     min: 1,
     max: 16,
   }),
