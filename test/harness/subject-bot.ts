@@ -16,7 +16,9 @@ export type BotVideo =
   /** The first `seconds` of a clip, looped. */
   | { kind: 'clip'; file: string; seconds: number }
   /** 640x480, left half dark (Y 60), right half bright (Y 200): shows mirroring and overlays plainly. */
-  | { kind: 'halves' };
+  | { kind: 'halves' }
+  /** 640x480 of one grey level. */
+  | { kind: 'flat'; luma: number };
 
 export interface SubjectBotOptions {
   wsUrl: string;
@@ -36,13 +38,14 @@ export interface BotReceived {
 }
 
 async function loadFrames(video: BotVideo, fps: number): Promise<I420Frame[]> {
-  if (video.kind === 'halves') {
-    const width = 640;
-    const height = 480;
+  const width = 640;
+  const height = 480;
+  if (video.kind === 'flat' || video.kind === 'halves') {
     const data = new Uint8Array(width * height * 1.5).fill(128);
     for (let y = 0; y < height; y++) {
-      data.fill(60, y * width, y * width + width / 2);
-      data.fill(200, y * width + width / 2, (y + 1) * width);
+      const [left, right] = video.kind === 'flat' ? [video.luma, video.luma] : [60, 200];
+      data.fill(left, y * width, y * width + width / 2);
+      data.fill(right, y * width + width / 2, (y + 1) * width);
     }
     return [{ width, height, data, timestampMs: 0 }];
   }

@@ -1,0 +1,214 @@
+/**
+ * The transport adapter against a real mediasoup SFU on 127.0.0.1 with a real WebRTC subject peer. Waits are
+ * bounded; no assertion is about speed (that is bench:transport).
+ */
+import assert from 'node:assert/strict';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { VisionError } from '../../src/common/errors';
+import { configureLogger } from '../../src/observability/logger';
+import { VIDEO_HEIGHT, VIDEO_WIDTH } from '../../src/render/instruction-renderer';
+import { ProtooTransport } from '../../src/transport/protoo-transport';
+import type { RoomConnection } from '../../src/transport/transport.port';
+import { fixture } from '../support/fixtures';
+import { lumaStats } from '../harness/frame-marker';
+import { RoomServer } from '../harness/room-server';
+import { SubjectBot } from '../harness/subject-bot';
+import { recordingListener, waitUntil } from '../harness/wait';
+
+const TIMINGS = { joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15 };
+const CLIP = () => fixture('videos', 'blink_webcam_viet281101.webm');
+const signal = () => new AbortController().signal;
+
+configureLogger(process.env.TEST_LOG_LEVEL ?? 'error');
+
+describe(ProtooTransport.name, () => {
+  let server: RoomServer;
+  let transport: ProtooTransport;
+  let room = 0;
+  const nextRoom = () => `room-${++room}`;
+
+  before(async () => {
+    server = await RoomServer.create();
+    transport = ProtooTransport.create(TIMINGS);
+  });
+  after(async () => {
+    await transport.close();
+    await server.close();
+  });
+
+  it('should receive at least 80 % of the subject frames from a real clip through the SFU', async () => {
+    const roomId = nextRoom();
+    const listener = recordingListener();
+    const connection = await transport.join({ flowId: 'f1', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' }, listener, signal());
+    const bot = await SubjectBot.join({ wsUrl: server.url(roomId, 'subject'), video: { kind: 'clip', file: CLIP(), seconds: 2 }, fps: 15 });
+    try {
+      await waitUntil(() => listener.frames.count > 0, 8000, 'the first subject frame');
+      assert.deepEqual(listener.events, ['started']);
+      const sent0 = bot.framesSent;
+      const received0 = connection.stats?.().framesReceived ?? 0;
+      await waitUntil(() => bot.framesSent - sent0 >= 45, 8000, '45 more frames sent by the bot');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // frames in flight
+      const received = (connection.stats?.().framesReceived ?? 0) - received0;
+      const sent = bot.framesSent - sent0;
+      assert.ok(received >= 0.8 * sent, `received ${received} of ${sent} frames`);
+      const frame = listener.frames.last;
+      assert.ok(frame && frame.width === 640 && frame.data.length === (frame.width * frame.height * 3) / 2, 'I420 frames of the clip size');
+    } finally {
+      bot.close();
+      await connection.close();
+    }
+  });
+
+  it('should send the subject their own video mirrored, with the instruction drawn over it', async () => {
+    const roomId = nextRoom();
+    const connection = await transport.join({ flowId: 'f2', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' }, recordingListener(), signal());
+    const bot = await SubjectBot.join({ wsUrl: server.url(roomId, 'subject'), video: { kind: 'halves' } });
+    try {
+      connection.show({ phase: 'instructing', text: 'Mira a la cámara. Te pediremos unos gestos: ñandú, acción.' });
+      await waitUntil(() => bot.received.count >= 30, 10000, '30 frames at the bot');
+      const seen = bot.received.last;
+      assert.ok(seen);
+      assert.equal(seen.width, VIDEO_WIDTH);
+      assert.equal(seen.height, VIDEO_HEIGHT);
+      // The bot sends left dark (60), right bright (200); mirrored, the plain middle rows show it the other way.
+      const left = lumaStats(seen, 10, 200, 150, 320);
+      const right = lumaStats(seen, 490, 200, 630, 320);
+      assert.ok(left.mean > 170 && right.mean < 90, `mirrored halves, got left ${left.mean.toFixed(0)} right ${right.mean.toFixed(0)}`);
+      assert.ok(left.std < 12 && right.std < 12, 'plain regions are flat');
+      // The instruction band: darkened background with white outlined text.
+      const band = lumaStats(seen, 0, 10, 640, 70);
+      assert.ok(band.std > 30, `instruction band has text (std ${band.std.toFixed(1)})`);
+      assert.ok(band.mean < (left.mean + right.mean) / 2, 'instruction band is darkened');
+    } finally {
+      bot.close();
+      await connection.close();
+    }
+  });
+
+  it('should tell the subject left when their peer leaves, then leave the room cleanly', async () => {
+    const roomId = nextRoom();
+    const listener = recordingListener();
+    const connection = await transport.join({ flowId: 'f3', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' }, listener, signal());
+    const bot = await SubjectBot.join({ wsUrl: server.url(roomId, 'subject'), video: { kind: 'flat', luma: 120 } });
+    await waitUntil(() => listener.events.includes('started'), 8000, 'the subject video');
+    bot.close();
+    await waitUntil(() => listener.events.includes('left'), 5000, 'onSubjectLeft');
+    const leaves = server.leaveRoomCalls;
+    await connection.close();
+    await connection.close(); // idempotent
+    assert.deepEqual(listener.events, ['started', 'left']);
+    assert.equal(server.leaveRoomCalls, leaves + 1, 'leaveRoom sent once');
+    await waitUntil(() => server.peerIds(roomId).length === 0, 2000, 'the room to be empty');
+    assert.equal(transport.openConnections, 0);
+  });
+
+  it('should keep two connections in two rooms apart', async () => {
+    const [roomA, roomB] = [nextRoom(), nextRoom()];
+    const a = recordingListener();
+    const b = recordingListener();
+    const connections: RoomConnection[] = await Promise.all([
+      transport.join({ flowId: 'fa', wsUrl: server.url(roomA, 'vision'), displayName: 'Vision' }, a, signal()),
+      transport.join({ flowId: 'fb', wsUrl: server.url(roomB, 'vision'), displayName: 'Vision' }, b, signal()),
+    ]);
+    const bots = await Promise.all([
+      SubjectBot.join({ wsUrl: server.url(roomA, 'subject'), video: { kind: 'flat', luma: 50 } }),
+      SubjectBot.join({ wsUrl: server.url(roomB, 'subject'), video: { kind: 'flat', luma: 210 } }),
+    ]);
+    try {
+      connections[0].show({ phase: 'processing', text: 'A' });
+      connections[1].show({ phase: 'processing', text: 'B' });
+      await waitUntil(() => a.frames.count > 10 && b.frames.count > 10, 8000, 'frames in both rooms');
+      await waitUntil(() => (bots[0].received.count > 10 && bots[1].received.count > 10), 8000, 'video at both bots');
+      const mean = (f: typeof a.frames.last) => lumaStats(f!, 0, 0, f!.width, f!.height).mean;
+      assert.ok(Math.abs(mean(a.frames.last) - 50) < 15, 'room A sees its subject');
+      assert.ok(Math.abs(mean(b.frames.last) - 210) < 15, 'room B sees its subject');
+      // Each bot gets its own background back (a corner outside the status panel).
+      assert.ok(Math.abs(lumaStats(bots[0].received.last!, 0, 0, 40, 40).mean - 50) < 15);
+      assert.ok(Math.abs(lumaStats(bots[1].received.last!, 0, 0, 40, 40).mean - 210) < 15);
+      bots[0].close();
+      await waitUntil(() => a.events.includes('left'), 5000, 'subject A left');
+      assert.ok(!b.events.includes('left'), 'room B is not affected');
+    } finally {
+      for (const bot of bots) bot.close();
+      await Promise.all(connections.map((c) => c.close()));
+    }
+  });
+});
+
+describe(`${ProtooTransport.name} failures`, () => {
+  const transport = ProtooTransport.create(TIMINGS);
+  after(() => transport.close());
+
+  async function assertJoinFails(wsUrl: string, pattern: RegExp): Promise<void> {
+    const started = performance.now();
+    await assert.rejects(
+      transport.join({ flowId: 'x', wsUrl, displayName: 'Vision' }, recordingListener(), signal()),
+      (error: unknown) => error instanceof VisionError && error.reason === 'transport_failed' && pattern.test(error.message),
+    );
+    assert.ok(performance.now() - started < TIMINGS.joinTimeoutMs + 1500, 'rejected within the join timeout');
+    assert.equal(transport.openConnections, 0);
+  }
+
+  async function listen(server: Server): Promise<number> {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  it('should fail when the room server shuts down', async () => {
+    const server = await RoomServer.create();
+    const listener = recordingListener();
+    try {
+      const connection = await transport.join({ flowId: 'f5', wsUrl: server.url('r', 'vision'), displayName: 'Vision' }, listener, signal());
+      await server.close();
+      await waitUntil(() => listener.events.includes('failed'), 5000, 'onFailed');
+      assert.equal((listener.errors[0] as VisionError).reason, 'transport_failed');
+      await connection.close();
+      assert.equal(transport.openConnections, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('should reject the join when ws_url points at a closed port', async () => {
+    const probe = createServer();
+    const port = await listen(probe);
+    await new Promise((resolve) => probe.close(resolve));
+    await assertJoinFails(`ws://127.0.0.1:${port}/?roomId=r&peerId=p`, /cannot open the protoo WebSocket|closed/);
+  });
+
+  it('should reject the join when ws_url points at a plain HTTP server', async () => {
+    const http = createServer((_req, res) => res.end('not protoo'));
+    const port = await listen(http);
+    try {
+      await assertJoinFails(`ws://127.0.0.1:${port}/?roomId=r&peerId=p`, /protoo WebSocket|closed/);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+
+  it('should reject the join when the server accepts the connection and never answers', async () => {
+    const silent = createServer();
+    const held: Socket[] = [];
+    silent.on('upgrade', (_req, socket: Socket) => held.push(socket)); // never completes the handshake
+    const port = await listen(silent);
+    try {
+      await assertJoinFails(`ws://127.0.0.1:${port}/?roomId=r&peerId=p`, /timed out/);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('should reject a server that refuses the join', async () => {
+    const server = await RoomServer.create();
+    try {
+      // No peerId: the server rejects the WebSocket request itself.
+      await assertJoinFails(`ws://127.0.0.1:${server.port}/?roomId=r`, /protoo WebSocket|closed/);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createCanvas } from '@napi-rs/canvas';
+import { Locales } from '../../src/common/locales';
+import { InstructionRenderer, TEXT_BOXES, VIDEO_HEIGHT, VIDEO_WIDTH } from '../../src/render/instruction-renderer';
+import { fitText, registerFont } from '../../src/render/text-layout';
+import { lumaStats } from '../harness/frame-marker';
+import type { I420Frame } from '../../src/common/image';
+
+const picture = (data: Uint8Array): I420Frame => ({ width: VIDEO_WIDTH, height: VIDEO_HEIGHT, data, timestampMs: 0 });
+
+/** Left half dark, right half bright, of any size. */
+function halves(width: number, height: number): I420Frame {
+  const data = new Uint8Array(width * height * 1.5).fill(128);
+  for (let y = 0; y < height; y++) {
+    data.fill(60, y * width, y * width + width / 2);
+    data.fill(200, y * width + width / 2, (y + 1) * width);
+  }
+  return { width, height, data, timestampMs: 0 };
+}
+
+describe('instruction text layout', () => {
+  registerFont();
+  const ctx = createCanvas(VIDEO_WIDTH, VIDEO_HEIGHT).getContext('2d');
+  const locales = Locales.load();
+
+  for (const lang of ['en', 'es']) {
+    for (const [slot, box] of Object.entries(TEXT_BOXES)) {
+      it(`should fit every ${lang} string in the ${slot} box without clipping`, () => {
+        for (const [key, raw] of Object.entries(locales.table(lang))) {
+          const text = raw.replace(/\{(\w+)\}/g, '10');
+          const layout = fitText(ctx, text, box);
+          const where = `${lang} ${key} in ${slot}`;
+          assert.ok(!layout.splitWord, `${where}: a word had to be split`);
+          assert.ok(layout.lines.length <= box.maxLines, `${where}: ${layout.lines.length} lines`);
+          for (const width of layout.widths) assert.ok(width <= box.width, `${where}: a line is ${width.toFixed(0)} px wide`);
+          assert.equal(layout.lines.join(' '), text.split(/\s+/).join(' '), `${where}: text lost`);
+        }
+      });
+    }
+  }
+
+  it('should shrink and then wrap a text that is too long for one size', () => {
+    const long = 'Gira la cabeza lentamente hacia tu izquierda y luego vuelve al centro, sin prisa, con calma y mirando siempre de frente';
+    const layout = fitText(ctx, long, TEXT_BOXES.instruction);
+    assert.ok(layout.size < TEXT_BOXES.instruction.maxSize);
+    assert.ok(layout.lines.length > 1);
+  });
+
+  it('should split a word wider than the box rather than draw past the edge', () => {
+    const layout = fitText(ctx, 'x'.repeat(200), TEXT_BOXES.warning);
+    assert.ok(layout.splitWord);
+    for (const width of layout.widths) assert.ok(width <= TEXT_BOXES.warning.width);
+  });
+});
+
+describe(InstructionRenderer.name, () => {
+  it('should show a waiting screen with its text before the first subject frame', () => {
+    const renderer = new InstructionRenderer();
+    renderer.setScreen({ phase: 'waiting', text: 'Esperando tu cámara…' });
+    const out = picture(renderer.render());
+    const corner = lumaStats(out, 0, 0, 60, 60);
+    assert.ok(corner.std < 1, 'flat background');
+    assert.ok(lumaStats(out, 100, 200, 540, 280).std > 30, 'text in the middle');
+  });
+
+  it('should mirror the subject and cover-fit any size into 640x480', () => {
+    for (const [w, h] of [
+      [640, 480],
+      [1280, 720],
+      [320, 240],
+    ]) {
+      const renderer = new InstructionRenderer();
+      renderer.setScreen({ phase: 'challenge', text: 'Blink', challenge: { index: 1, total: 2, secondsLeft: 5, progress: 0.5 } });
+      renderer.setSubjectFrame(halves(w, h));
+      const out = picture(renderer.render());
+      assert.ok(lumaStats(out, 10, 200, 150, 300).mean > 190, `${w}x${h}: bright half on the left`);
+      assert.ok(lumaStats(out, 490, 200, 630, 300).mean < 70, `${w}x${h}: dark half on the right`);
+    }
+  });
+
+  it('should draw the instruction, the challenge bar with its progress and a warning', () => {
+    const renderer = new InstructionRenderer();
+    renderer.setSubjectFrame(halves(640, 480));
+    renderer.setScreen({ phase: 'challenge', text: 'Sonríe', warning: 'Acércate a la cámara', challenge: { index: 2, total: 3, secondsLeft: 7, progress: 0.5 } });
+    const out = picture(renderer.render());
+    assert.ok(lumaStats(out, 200, 10, 440, 45).std > 30, 'instruction text');
+    assert.ok(lumaStats(out, 60, 360, 580, 400).mean > 120, 'warning box');
+    // Progress 0.5: the bar's bottom edge is filled on the left half only (over the bright mirrored half).
+    const filled = lumaStats(out, 20, VIDEO_HEIGHT - 6, 300, VIDEO_HEIGHT - 2).mean;
+    const empty = lumaStats(out, 340, VIDEO_HEIGHT - 6, 620, VIDEO_HEIGHT - 2).mean;
+    assert.ok(Math.abs(filled - empty) > 40, `progress drawn (${filled.toFixed(0)} vs ${empty.toFixed(0)})`);
+  });
+
+  it('should draw the final statuses in different colours', () => {
+    const chroma = (phase: 'verified' | 'not_verified') => {
+      const renderer = new InstructionRenderer();
+      renderer.setSubjectFrame(halves(640, 480));
+      renderer.setScreen({ phase, text: phase });
+      const data = renderer.render();
+      // V sample at the panel's left edge (red is high V, green low).
+      const luma = VIDEO_WIDTH * VIDEO_HEIGHT;
+      const cw = VIDEO_WIDTH / 2;
+      return data[luma + cw * (VIDEO_HEIGHT / 4) + 40 + (luma / 4)];
+    };
+    assert.ok(chroma('not_verified') > chroma('verified') + 40);
+  });
+});
