@@ -40,6 +40,7 @@ interface PeerState {
 class Room {
   readonly peers = new Map<string, PeerState>();
   private readonly protooRoom = new protoo.Room();
+  private closed = false;
 
   constructor(
     readonly id: string,
@@ -63,7 +64,9 @@ class Room {
     peer.on('close', () => this.removePeer(state));
   }
 
+  /** Drops every peer without notifications, as a server going down does. */
   close(): void {
+    this.closed = true;
     this.protooRoom.close();
     this.router.close();
   }
@@ -182,7 +185,7 @@ class Room {
   }
 
   private removePeer(state: PeerState): void {
-    if (this.peers.get(state.peer.id) !== state) return;
+    if (this.closed || this.peers.get(state.peer.id) !== state) return;
     this.peers.delete(state.peer.id);
     for (const transport of state.transports.values()) transport.close();
     if (state.info) {

@@ -1,0 +1,82 @@
+/**
+ * The whole service with the real transport, through the real SFU: POST /join-call, the subject bot in the
+ * room, and the failure callback the controller receives when the call breaks. The face engine is a double:
+ * these tests are about the call, not faces.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ProtooTransport } from '../../src/transport/protoo-transport';
+import { DemoController } from '../demo/demo-controller';
+import { RunningApp, startApp } from '../support/app';
+import { FakeFace } from '../support/flow-fakes';
+import { lumaStats } from '../harness/frame-marker';
+import { RoomServer } from '../harness/room-server';
+import { SubjectBot } from '../harness/subject-bot';
+import { waitUntil } from '../harness/wait';
+
+describe('POST /join-call through the SFU', () => {
+  let dir: string;
+  let controller: DemoController;
+  let service: RunningApp;
+  let server: RoomServer;
+  const transport = ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15 });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vision-sfu-'));
+    controller = await DemoController.create({ assetsDir: dir, log: () => undefined });
+    server = await RoomServer.create();
+    service = await startApp(
+      { CALLBACK_INCLUDE_DETAILS: 'true', CALLBACK_BACKOFF_MS: '50', LEAVE_TIMEOUT_S: '2' },
+      { transport, face: new FakeFace() },
+    );
+  });
+
+  after(async () => {
+    await service.close();
+    await transport.close();
+    await server.close();
+    await controller.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const joinBody = (wsUrl: string, token: string) => ({ ws_url: wsUrl, callback_base_url: controller.baseUrl, token, lang: 'es' });
+
+  it('should join, show the subject the instructions, and report subject_left when the subject leaves', async () => {
+    const bot = await SubjectBot.join({ wsUrl: server.url('call-1', 'subject'), video: { kind: 'halves' } });
+    try {
+      const res = await service.join(joinBody(server.url('call-1', 'vision'), 'sfu-left'));
+      assert.equal(res.status, 202);
+      await waitUntil(() => bot.received.count >= 15, 10000, 'the instruction video at the subject');
+      assert.ok(lumaStats(bot.received.last!, 0, 10, 640, 60).std > 30, 'an instruction is drawn');
+      bot.close();
+      const [callback] = await controller.waitForCallbacks('sfu-left', 1, 8000);
+      assert.equal(callback.status, 'failure');
+      assert.equal(JSON.parse(callback.body).reason, 'subject_left');
+      await waitUntil(() => server.peerIds('call-1').length === 0, 5000, 'the service to leave the room');
+      assert.equal(controller.callbacks.filter((c) => c.token === 'sfu-left').length, 1, 'exactly one callback');
+    } finally {
+      bot.close();
+    }
+  });
+
+  it('should report transport_failed when the room server dies mid-call', async () => {
+    const dying = await RoomServer.create();
+    const bot = await SubjectBot.join({ wsUrl: dying.url('call-2', 'subject'), video: { kind: 'flat', luma: 100 } });
+    try {
+      const res = await service.join(joinBody(dying.url('call-2', 'vision'), 'sfu-dead'));
+      assert.equal(res.status, 202);
+      await waitUntil(() => bot.received.count >= 5, 10000, 'the service in the room');
+      await dying.close();
+      const [callback] = await controller.waitForCallbacks('sfu-dead', 1, 8000);
+      assert.equal(callback.status, 'failure');
+      assert.equal(JSON.parse(callback.body).reason, 'transport_failed');
+      assert.equal(transport.openConnections, 0);
+    } finally {
+      bot.close();
+      await dying.close();
+    }
+  });
+});
