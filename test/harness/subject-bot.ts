@@ -63,6 +63,8 @@ export class SubjectBot {
   readonly received: BotReceived = { count: 0, times: [] };
   /** Called with every received frame. */
   onFrame?: (frame: I420Frame) => void;
+  /** Called with the number of every frame sent. */
+  onSent?: (n: number) => void;
   private readonly closables: (() => void)[] = [];
   private ticker?: NodeJS.Timeout;
   private closed = false;
@@ -166,6 +168,7 @@ export class SubjectBot {
       this.sentAt.delete((n - 1024) & 0xffff);
     }
     source.onFrame({ width: frame.width, height: frame.height, data });
+    this.onSent?.(n);
   }
 
   private async consume(offer: ServerRequests['newConsumer']): Promise<void> {

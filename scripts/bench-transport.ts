@@ -1,0 +1,158 @@
+/**
+ * bench:transport — the transport adapter through a real mediasoup SFU on loopback, measured. The subject bot
+ * runs in a child process (so this process's CPU is the service side only), sends a real clip at 15 fps with
+ * frame numbers stamped in, and reports what it receives. Prints one JSON line.
+ *
+ * Adapter level: ProtooTransport joined directly (no HTTP, no face engine); first_instruction_s counts from the
+ * join() call. Options (env): BENCH_SECONDS (10), BENCH_FPS (15), VISION_FIXTURES_DIR.
+ * Re-executes itself inside `unshare -n` with only loopback up (WebRTC would otherwise use a real interface).
+ */
+import { spawnSync, fork, ChildProcess } from 'node:child_process';
+import { nonstandard } from '@roamhq/wrtc';
+import { configureLogger } from '../src/observability/logger';
+import { InstructionRenderer } from '../src/render/instruction-renderer';
+import { ProtooTransport } from '../src/transport/protoo-transport';
+import { readStamp, lumaStats } from '../test/harness/frame-marker';
+import { RoomServer } from '../test/harness/room-server';
+import { SubjectBot } from '../test/harness/subject-bot';
+import { waitUntil } from '../test/harness/wait';
+import { fixture } from '../test/support/fixtures';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const FPS = Number(process.env.BENCH_FPS ?? 15);
+const CLIP = 'blink_webcam_viet281101.webm';
+const epochMs = () => performance.timeOrigin + performance.now();
+
+type BotMessage = { type: 'sent'; n: number; at: number } | { type: 'received'; at: number; instruction: boolean } | { type: 'ready'; sentWidth: number };
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+};
+const round = (v: number, digits = 1) => Number(v.toFixed(digits));
+
+/** The child: the subject. */
+async function runBot(wsUrl: string): Promise<void> {
+  const bot = await SubjectBot.join({ wsUrl, video: { kind: 'clip', file: fixture('videos', CLIP), seconds: 4 }, fps: FPS, stamp: true });
+  const send = (m: BotMessage) => process.send?.(m);
+  bot.onSent = (n) => send({ type: 'sent', n: n & 0xffff, at: epochMs() });
+  bot.onFrame = (frame) => send({ type: 'received', at: epochMs(), instruction: lumaStats(frame, 0, 10, frame.width, 60).std > 30 });
+  send({ type: 'ready', sentWidth: bot.sentWidth });
+  process.on('disconnect', () => {
+    bot.close();
+    process.exit(0);
+  });
+}
+
+/** Milliseconds per call of `fn`, median of `n`. */
+function timeIt(n: number, fn: () => void): number {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    fn();
+    ms.push(performance.now() - t);
+  }
+  return median(ms);
+}
+
+function conversionCosts(): { rgba_to_i420_ms: number; render_frame_ms: number } {
+  const w = 640;
+  const h = 480;
+  const rgba = new Uint8Array(w * h * 4).fill(100);
+  const i420 = new Uint8Array((w * h * 3) / 2);
+  const renderer = new InstructionRenderer();
+  renderer.setScreen({ phase: 'challenge', text: 'Parpadea con ambos ojos', challenge: { index: 1, total: 2, secondsLeft: 8, progress: 0.3 } });
+  renderer.setSubjectFrame({ width: w, height: h, data: i420, timestampMs: 0 });
+  return {
+    rgba_to_i420_ms: round(timeIt(100, () => nonstandard.rgbaToI420({ width: w, height: h, data: rgba }, { width: w, height: h, data: i420 })), 3),
+    render_frame_ms: round(timeIt(100, () => renderer.render()), 2),
+  };
+}
+
+async function runBench(): Promise<void> {
+  configureLogger('error');
+  const server = await RoomServer.create();
+  const transport = ProtooTransport.create({ joinTimeoutMs: 10_000, requestTimeoutMs: 5000, fps: 15 });
+  const sentAt = new Map<number, number>();
+  const received: { at: number; instruction: boolean }[] = [];
+  let sentWidth = 0;
+  const child: ChildProcess = fork(__filename, ['bot', server.url('bench', 'subject')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.on('message', (m: BotMessage) => {
+    if (m.type === 'sent') sentAt.set(m.n, m.at);
+    else if (m.type === 'received') received.push(m);
+    else sentWidth = m.sentWidth;
+  });
+  try {
+    await waitUntil(() => sentWidth > 0, 30_000, 'the subject bot');
+    const glass: number[] = [];
+    let delivered = 0;
+    const joinStarted = epochMs();
+    const connection = await transport.join(
+      { flowId: 'bench', wsUrl: server.url('bench', 'vision'), displayName: 'Vision' },
+      {
+        onSubjectVideoStarted: () => undefined,
+        onSubjectLeft: () => undefined,
+        onFailed: (error) => console.error(error.message),
+        onSubjectFrame: (frame) => {
+          delivered++;
+          const sent = sentAt.get(readStamp(frame, sentWidth));
+          if (sent !== undefined) glass.push(epochMs() - sent);
+        },
+      },
+      new AbortController().signal,
+    );
+    connection.show({ phase: 'challenge', text: 'Parpadea con ambos ojos', challenge: { index: 1, total: 2, secondsLeft: 9, progress: 0 } });
+    await waitUntil(() => received.some((r) => r.instruction) && delivered > 0, 15_000, 'video both ways');
+    const firstInstruction = (received.find((r) => r.instruction)!.at - joinStarted) / 1000;
+    // Steady state: counters over the window.
+    const delivered0 = delivered;
+    const received0 = received.length;
+    glass.length = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+    const cpu = process.cpuUsage(cpu0);
+    const seconds = (performance.now() - t0) / 1000;
+    const result = {
+      level: 'adapter',
+      fps_received: round((delivered - delivered0) / seconds),
+      fps_sent: round((received.length - received0) / seconds),
+      first_instruction_s: round(firstInstruction, 2),
+      glass_to_analysis_ms_median: round(median(glass)),
+      cpu_percent_per_flow: round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100),
+      rss_mb: Math.round(process.memoryUsage().rss / 1e6),
+      frames_dropped: connection.stats?.().framesDropped ?? 0,
+      ...conversionCosts(),
+    };
+    await connection.close();
+    console.log(JSON.stringify(result));
+  } finally {
+    child.disconnect();
+    await transport.close();
+    await server.close();
+  }
+}
+
+function main(): void {
+  if (process.argv[2] === 'bot') {
+    runBot(process.argv[3]).catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+    return;
+  }
+  if (!process.env.VISION_BENCH_IN_NETNS) {
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, __filename], {
+      stdio: 'inherit',
+      env: { ...process.env, VISION_BENCH_IN_NETNS: '1' },
+    });
+    process.exitCode = r.status ?? 1;
+    return;
+  }
+  runBench().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
+
+main();
