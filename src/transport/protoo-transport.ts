@@ -16,11 +16,11 @@ export class ProtooTransport implements TransportPort {
     return new ProtooTransport(options);
   }
 
-  /** A transport from the validated configuration. */
+  /** A transport from the validated configuration (the flow's JOIN_TIMEOUT_S also bounds the join itself). */
   static fromConfig(config: AppConfig): ProtooTransport {
     const t = config.transport;
     return ProtooTransport.create({
-      joinTimeoutMs: t.TRANSPORT_JOIN_TIMEOUT_S * 1000,
+      joinTimeoutMs: config.flow.JOIN_TIMEOUT_S * 1000,
       requestTimeoutMs: t.TRANSPORT_REQUEST_TIMEOUT_S * 1000,
       fps: t.INSTRUCTION_VIDEO_FPS,
     });

@@ -2,7 +2,6 @@ import { num, str } from '../config/env';
 
 export const transportEnv = {
   SERVICE_DISPLAY_NAME: str('Vision Service', 'Display name of the service in the room'),
-  TRANSPORT_JOIN_TIMEOUT_S: num(15, 'Seconds to connect, join the room and start producing before the join fails', { min: 1, max: 120 }),
   TRANSPORT_REQUEST_TIMEOUT_S: num(10, 'Seconds to wait for the answer to one protoo request', { min: 1, max: 60 }),
   INSTRUCTION_VIDEO_FPS: num(15, 'Frame rate of the outgoing instruction video (640x480)', { min: 5, max: 30 }),
 };
