@@ -1,3 +1,4 @@
+import { ProtooTransport } from './transport/protoo-transport';
 import { Logger } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { HumanFaceEngine } from './face/human/human-face.engine';
@@ -58,12 +59,9 @@ export function createMatcher(config: AppConfig): MatcherPort {
 // Wiring of the adapters whose real implementations land with the transport, face and matcher issues.
 // Until then each one refuses honestly, so a flow ends with exactly one failure callback.
 
-export function createTransport(_config: AppConfig): TransportPort {
-  return {
-    join: async () => {
-      throw new VisionError('transport_failed', 'the WebRTC transport is not built into this version');
-    },
-  };
+/** Joins rooms through protoo + mediasoup-client on @roamhq/wrtc. */
+export function createTransport(config: AppConfig): TransportPort {
+  return ProtooTransport.fromConfig(config);
 }
 
 /** The in-process face engine: @vladmandic/human on TFJS-WASM in worker threads. */
