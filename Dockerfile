@@ -7,6 +7,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# postinstall removes MediaPipe's usage logger (scripts/patch-mediapipe.mjs), so the script must be there first.
+COPY scripts/patch-mediapipe.mjs scripts/
 # mediasoup (a devDependency, used only by the test room server) has its install script disabled in allowScripts.
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./

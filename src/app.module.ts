@@ -50,7 +50,8 @@ export class AppModule {
       imports: [
         // /ready answers 503 while models load; that is expected, not an error to log on every probe.
         TerminusModule.forRoot({ logger: false }),
-        ThrottlerModule.forRoot([{ name: 'join', ttl: 60_000, limit: config.server.JOIN_RATE_LIMIT_PER_MIN }]),
+        // Unnamed, so the 429 carries a plain Retry-After header.
+        ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.server.JOIN_RATE_LIMIT_PER_MIN }]),
         // Request lines at debug: flows log what matters with their flow_id.
         LoggerModule.forRoot({ pinoHttp: { logger: rootLogger, customLogLevel: () => 'debug' } }),
       ],

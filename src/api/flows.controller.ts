@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpException, NotFoundException, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { Locales, DEFAULT_LANG } from '../common/locales';
 import { FlowRejection, FlowService, FlowView } from '../flow/flow.service';
 import { JoinCallRequestDto, JoinCallResponse } from './join-call.dto';
+import { JoinRateLimitGuard } from './join-rate-limit.guard';
 
 /** Seconds a client is told to wait when every flow slot is taken. */
 const RETRY_AFTER_S = 10;
@@ -18,7 +18,7 @@ export class FlowsController {
 
   @Post('join-call')
   @HttpCode(202)
-  @UseGuards(ThrottlerGuard)
+  @UseGuards(JoinRateLimitGuard)
   joinCall(@Body() body: JoinCallRequestDto, @Res({ passthrough: true }) res: Response): JoinCallResponse {
     const requested = (body.lang ?? DEFAULT_LANG).toLowerCase();
     const lang = this.locales.has(requested) ? requested : DEFAULT_LANG;

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DemoController } from '../demo/demo-controller';
+import { RunningApp, startApp } from '../support/app';
+
+describe('POST /join-call', () => {
+  let service: RunningApp;
+  let controller: DemoController;
+  let dir: string;
+  let silent: Server;
+  let silentUrl: string;
+  const sockets = new Set<import('node:net').Socket>();
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vision-api-'));
+    controller = await DemoController.create({ assetsDir: dir, log: () => undefined });
+    // Accepts TCP connections and never answers: a join hangs there until JOIN_TIMEOUT_S.
+    silent = createServer((socket) => sockets.add(socket)).listen(0, '127.0.0.1');
+    await new Promise((r) => silent.once('listening', r));
+    silentUrl = `ws://127.0.0.1:${(silent.address() as AddressInfo).port}/?roomId=r1&peerId=vision`;
+    service = await startApp({ MAX_CONCURRENT_FLOWS: '2', JOIN_TIMEOUT_S: '3', CALLBACK_BACKOFF_MS: '50', LEAVE_TIMEOUT_S: '1' });
+  });
+
+  after(async () => {
+    await service.close();
+    for (const s of sockets) s.destroy();
+    silent.close();
+    await controller.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Waits until every flow has also left its room (a flow counts toward the limit until then). */
+  async function settled(): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      if ((await (await fetch(`${service.baseUrl}/health`)).json()).active_flows === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail('flows still active after 5 s');
+  }
+
+  const body = (token: string, extra: Record<string, unknown> = {}) => ({
+    ws_url: silentUrl,
+    callback_base_url: controller.baseUrl,
+    token,
+    lang: 'es',
+    ...extra,
+  });
+
+  it('should answer 400 validation_failed with field messages for bad bodies', async () => {
+    const cases: [unknown, string[]][] = [
+      [{}, ['ws_url', 'callback_base_url', 'token']],
+      [{ ...body('t'), ws_url: 'http://x/?roomId=1&peerId=2' }, ['ws_url']],
+      [{ ...body('t'), ws_url: 'ws://x/?roomId=1' }, ['ws_url']],
+      [{ ...body('t'), callback_base_url: 'ftp://x' }, ['callback_base_url']],
+      [{ ...body('t'), callback_base_url: 'http://user:pw@x' }, ['callback_base_url']],
+      [{ ...body('t'), datastore_base_url: 'javascript:alert(1)' }, ['datastore_base_url']],
+      [{ ...body(''), lang: 'english' }, ['token', 'lang']],
+      [{ ...body('x'.repeat(257)) }, ['token']],
+      [{ ...body('a\nb') }, ['token']],
+      [{ ...body('t'), token: 12 }, ['token']],
+      [{ ...body('t'), extra: true }, ['extra']],
+    ];
+    for (const [payload, fields] of cases) {
+      const res = await service.join(payload);
+      assert.equal(res.status, 400, JSON.stringify(payload));
+      assert.equal(res.body.error, 'validation_failed');
+      assert.deepEqual(
+        [...new Set(res.body.details.map((d: { field: string }) => d.field))].sort(),
+        [...fields].sort(),
+        JSON.stringify(res.body),
+      );
+      assert.ok(res.body.details.every((d: { message: string }) => d.message.length > 0));
+    }
+  });
+
+  it('should answer 400 for malformed JSON, a non-object body and the wrong content type', async () => {
+    for (const [contentType, payload] of [
+      ['application/json', '{"ws_url":'],
+      ['application/json', '[1,2]'],
+      ['text/plain', JSON.stringify(body('t'))],
+    ]) {
+      const res = await fetch(`${service.baseUrl}/join-call`, { method: 'POST', headers: { 'content-type': contentType }, body: payload });
+      assert.equal(res.status, 400, payload);
+      const answer = await res.json();
+      assert.equal(answer.error, 'validation_failed');
+      assert.equal(answer.details[0].field, 'body');
+    }
+  });
+
+  it('should accept with 202, fall back to en for an unknown language and say so', async () => {
+    const res = await service.join(body('lang-xx', { lang: 'xx' }));
+    assert.equal(res.status, 202);
+    assert.equal(res.body.status, 'accepted');
+    assert.equal(res.body.lang, 'en');
+    assert.match(res.body.notice, /"xx" is not available/);
+    assert.equal(res.body.challenges.length, 2);
+    const view = await (await fetch(`${service.baseUrl}/flows/${res.body.flow_id}`)).json();
+    assert.equal(view.token, 'lang-xx');
+    assert.equal(view.outcome, null);
+    await fetch(`${service.baseUrl}/flows/${res.body.flow_id}`, { method: 'DELETE' });
+    const [callback] = await controller.waitForCallbacks('lang-xx');
+    assert.equal(callback.status, 'failure');
+  });
+
+  it('should answer 409 while a flow with the same token runs, and 429 with Retry-After past the limit', async () => {
+    await settled();
+    const first = await service.join(body('busy-1'));
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    const again = await service.join(body('busy-1'));
+    assert.equal(again.status, 409);
+    assert.equal(again.body.flow_id, first.body.flow_id);
+    const second = await service.join(body('busy-2'));
+    assert.equal(second.status, 202);
+    const third = await service.join(body('busy-3'));
+    assert.equal(third.status, 429);
+    assert.ok(Number(third.headers.get('retry-after')) > 0);
+    // Both running flows end on their own with one failure each (the room never answered).
+    for (const token of ['busy-1', 'busy-2']) {
+      const callbacks = await controller.waitForCallbacks(token, 1, 20_000);
+      assert.equal(callbacks.length, 1);
+      assert.equal(callbacks[0].status, 'failure');
+    }
+  });
+
+  it('should cancel a running flow with DELETE /flows/{id}, and 404 for unknown flows', async () => {
+    await settled();
+    const started = await service.join(body('cancel-me'));
+    const res = await fetch(`${service.baseUrl}/flows/${started.body.flow_id}`, { method: 'DELETE' });
+    assert.equal(res.status, 202);
+    await controller.waitForCallbacks('cancel-me');
+    for (let i = 0; i < 50 && (await (await fetch(`${service.baseUrl}/flows/${started.body.flow_id}`)).json()).reason === null; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const view = await (await fetch(`${service.baseUrl}/flows/${started.body.flow_id}`)).json();
+    assert.equal(view.reason, 'cancelled');
+    assert.equal((await fetch(`${service.baseUrl}/flows/nope`)).status, 404);
+    assert.equal((await fetch(`${service.baseUrl}/flows/nope`, { method: 'DELETE' })).status, 404);
+  });
+
+  it('should end a flow whose room is unreachable with one failure callback, retried past controller errors', async () => {
+    await settled();
+    controller.failCallbacks = 2;
+    const res = await service.join(body('closed-port', { ws_url: 'ws://127.0.0.1:9/?roomId=r&peerId=p' }));
+    assert.equal(res.status, 202);
+    const [callback] = await controller.waitForCallbacks('closed-port', 1, 20_000);
+    assert.equal(callback.status, 'failure');
+    const attempts = controller.callbacks.filter((c) => c.token === 'closed-port');
+    assert.deepEqual(
+      attempts.map((c) => c.answered),
+      [500, 500, 200],
+    );
+    const view = await (await fetch(`${service.baseUrl}/flows/${res.body.flow_id}`)).json();
+    assert.equal(view.reason, 'transport_failed');
+  });
+
+  it('should report health', async () => {
+    const res = await fetch(`${service.baseUrl}/health`);
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).status, 'ok');
+  });
+});
+
+describe('POST /join-call rate limit', () => {
+  it('should answer 429 with Retry-After past JOIN_RATE_LIMIT_PER_MIN requests from one address, other routes unaffected', async () => {
+    const service = await startApp({ JOIN_RATE_LIMIT_PER_MIN: '3' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await service.join({})).status);
+      assert.deepEqual(statuses, [400, 400, 400, 429]);
+      const limited = await fetch(`${service.baseUrl}/join-call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(limited.status, 429);
+      assert.ok(Number(limited.headers.get('retry-after')) > 0);
+      assert.equal((await limited.json()).error, 'rate_limited');
+      assert.equal((await fetch(`${service.baseUrl}/health`)).status, 200);
+    } finally {
+      await service.close();
+    }
+  });
+});
