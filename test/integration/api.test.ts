@@ -172,7 +172,11 @@ describe('POST /join-call rate limit', () => {
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await service.join({})).status);
       assert.deepEqual(statuses, [400, 400, 400, 429]);
-      const limited = await fetch(`${service.baseUrl}/join-call`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const limited = await fetch(`${service.baseUrl}/join-call`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(limited.status, 429);
       assert.ok(Number(limited.headers.get('retry-after')) > 0);
       assert.equal((await limited.json()).error, 'rate_limited');
