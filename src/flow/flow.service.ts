@@ -46,7 +46,8 @@ export interface FlowView {
   callback_delivered: boolean;
   started_at: string;
   finished_at: string | null;
-  frames: { received: number; dropped: number };
+  /** Subject frames: arrived, dropped by back-pressure, analysed; analysed per second of the challenges once finished. */
+  frames: { received: number; dropped: number; analysed: number; analysed_fps: number | null };
 }
 
 interface FlowRecord {
@@ -209,7 +210,12 @@ export class FlowService implements BeforeApplicationShutdown {
       callback_delivered: context.reported,
       started_at: record.startedAt.toISOString(),
       finished_at: record.finishedAt?.toISOString() ?? null,
-      frames: { received: record.frames.received, dropped: record.frames.dropped },
+      frames: {
+        received: record.frames.received,
+        dropped: record.frames.dropped,
+        analysed: record.frames.delivered,
+        analysed_fps: record.telemetry.analysedFps ?? null,
+      },
     };
   }
 

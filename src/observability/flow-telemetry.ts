@@ -16,6 +16,8 @@ export class FlowTelemetry {
   private phase?: Exclude<FlowPhase, 'total'>;
   private phaseStartedAt = this.startedAt;
   private livenessSeconds = 0;
+  /** Frames analysed per second of the liveness phase, known once the flow ended (when it reached the challenges). */
+  analysedFps?: number;
 
   constructor(private readonly metrics: Metrics) {
     metrics.flowsStarted.inc();
@@ -46,7 +48,10 @@ export class FlowTelemetry {
     for (const c of context.liveness.challenges) {
       m.challenges.inc({ challenge: c.id, result: c.status === 'passed' ? 'passed' : c.status === 'pending' ? 'not_reached' : 'failed' });
     }
-    if (this.livenessSeconds > 0) m.analysedFps.observe(frames.delivered / this.livenessSeconds);
+    if (this.livenessSeconds > 0) {
+      this.analysedFps = frames.delivered / this.livenessSeconds;
+      m.analysedFps.observe(this.analysedFps);
+    }
     if (frames.received > 0) m.droppedFrameRatio.observe(frames.dropped / frames.received);
     m.callbackAttempts.inc(context.callbackAttempts);
     if (!context.reported) m.callbackFailures.inc();

@@ -13,10 +13,16 @@ export interface ReceivedCallback {
   headers: IncomingMessage['headers'];
   /** What the controller answered. */
   answered: number;
+  /** Date.now() when it arrived. */
+  receivedAt: number;
 }
 
+/** How `/list/{token}` misbehaves: `down` answers 503, `hang` never answers (until close()). */
+export type ListFault = 'down' | 'hang';
+
 export interface DemoControllerOptions {
-  assetsDir: string;
+  /** Folder of asset files; optional when every asset is held in memory (`assets`). */
+  assetsDir?: string;
   port?: number;
   host?: string;
   /** Base of the asset URLs it lists; default http://<host>:<port>. */
@@ -32,6 +38,10 @@ export class DemoController {
   readonly callbacks: ReceivedCallback[] = [];
   /** Per-token answers of /list that replace the default one (tests use them for every item kind). */
   readonly lists = new Map<string, unknown>();
+  /** Assets held in memory by name, served before the folder's files (tests keep face images off the disk). */
+  readonly assets = new Map<string, Buffer>();
+  /** Per-token faults of /list. */
+  readonly listFaults = new Map<string, ListFault>();
   /** Callbacks still to answer with 500 before accepting (for retry tests). */
   failCallbacks = 0;
   /** Requests seen, as `METHOD path`. */
@@ -89,6 +99,9 @@ export class DemoController {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     this.requests.push(`${req.method} ${path}`);
     const [, route, name] = /^\/([a-z]+)\/(.+)$/.exec(path) ?? [];
+    const fault = route === 'list' ? this.listFaults.get(name) : undefined;
+    if (fault === 'hang') return;
+    if (fault === 'down') return void res.writeHead(503).end('list unavailable');
     if (req.method === 'GET' && route === 'list') return this.list(name, res);
     if (req.method === 'GET' && (route === 'assets' || route === 'r')) return this.asset(name, res);
     if (req.method === 'PUT' && (route === 'success' || route === 'failure')) return this.callback(route, name, req, res);
@@ -109,6 +122,8 @@ export class DemoController {
   }
 
   private async readAsset(name: string): Promise<Buffer | undefined> {
+    const held = this.assets.get(name);
+    if (held || !this.options.assetsDir) return held;
     try {
       return await readFile(join(this.options.assetsDir, basename(name)));
     } catch {
@@ -122,7 +137,7 @@ export class DemoController {
     const answered = this.failCallbacks > 0 ? 500 : 200;
     if (answered === 500) this.failCallbacks--;
     const body = Buffer.concat(chunks).toString('utf8');
-    this.callbacks.push({ status, token, body, headers: req.headers, answered });
+    this.callbacks.push({ status, token, body, headers: req.headers, answered, receivedAt: Date.now() });
     this.log(
       `${status === 'success' ? 'Success' : 'Failure'} token=${token}${body ? ` body=${body}` : ''}${answered === 500 ? ' (answered 500 on purpose)' : ''}`,
     );

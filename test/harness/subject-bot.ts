@@ -18,7 +18,9 @@ export type BotVideo =
   /** 640x480, left half dark (Y 60), right half bright (Y 200): shows mirroring and overlays plainly. */
   | { kind: 'halves' }
   /** 640x480 of one grey level. */
-  | { kind: 'flat'; luma: number };
+  | { kind: 'flat'; luma: number }
+  /** Frames chosen at send time (the responsive bot switches clip segments while it runs). */
+  | { kind: 'source'; next: () => I420Frame };
 
 export interface SubjectBotOptions {
   wsUrl: string;
@@ -38,6 +40,7 @@ export interface BotReceived {
 }
 
 async function loadFrames(video: BotVideo, fps: number): Promise<I420Frame[]> {
+  if (video.kind === 'source') return [video.next()];
   const width = 640;
   const height = 480;
   if (video.kind === 'flat' || video.kind === 'halves') {
@@ -161,7 +164,7 @@ export class SubjectBot {
 
   private sendFrame(source: nonstandard.RTCVideoSource): void {
     const n = this.framesSent++;
-    const frame = this.frames[n % this.frames.length];
+    const frame = this.options.video.kind === 'source' ? this.options.video.next() : this.frames[n % this.frames.length];
     const data = this.options.stamp ? stampFrame(frame.data, frame.width, n) : frame.data;
     if (this.options.stamp) {
       this.sentAt.set(n & 0xffff, performance.now());

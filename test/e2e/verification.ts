@@ -1,0 +1,45 @@
+/** Pieces shared by the end-to-end tests and bench:flows: the service's settings for bot subjects, and polls of its API. */
+import type { FlowView } from '../../src/flow/flow.service';
+
+/** Challenges a cooperative bot can pass with one person (PERFORMERS.d18), two per flow. */
+export const BOT_CHALLENGES = { CHALLENGES: 'blink,open-close-mouth', NUMBER_OF_GESTURES_TO_REQUEST: '2' };
+
+/** A data URL of image bytes. */
+export function dataUrl(bytes: Buffer, type = 'image/jpeg'): string {
+  return `data:${type};base64,${bytes.toString('base64')}`;
+}
+
+/** Polls `check` every 100 ms until it returns a value; rejects after timeoutMs naming what it waited for. */
+async function pollFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Resolves once GET /ready answers 200 (the face engine and matcher are loaded). */
+export function waitForReady(baseUrl: string, timeoutMs = 120_000): Promise<true> {
+  return pollFor(async () => ((await fetch(`${baseUrl}/ready`)).ok ? true : undefined), timeoutMs, 'the service to be ready');
+}
+
+/** GET /flows/{id}. */
+export async function flowView(baseUrl: string, flowId: string): Promise<FlowView> {
+  const res = await fetch(`${baseUrl}/flows/${encodeURIComponent(flowId)}`);
+  if (!res.ok) throw new Error(`GET /flows/${flowId} answered ${res.status}`);
+  return (await res.json()) as FlowView;
+}
+
+/** The view of a flow once it has reported and left the room (state `done`). */
+export function finishedFlow(baseUrl: string, flowId: string, timeoutMs = 90_000): Promise<FlowView> {
+  return pollFor(
+    async () => {
+      const view = await flowView(baseUrl, flowId);
+      return view.state === 'done' ? view : undefined;
+    },
+    timeoutMs,
+    `flow ${flowId} to end`,
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * A cooperative (or stubborn) subject: a SubjectBot whose camera plays real clip frames and who reads the
+ * current challenge from `GET /flows/{id}` (as a controller's UI could show it) and performs it by switching to
+ * the clip segment where the person in the clip does that gesture. Frames are decoded once per process and kept
+ * in memory only.
+ */
+import { spawn } from 'node:child_process';
+import type { I420Frame } from '../../src/common/image';
+import type { FlowView } from '../../src/flow/flow.service';
+import { videoFrames } from '../../scripts/video-frames';
+import { fixture } from '../support/fixtures';
+import { SubjectBot } from './subject-bot';
+
+/** A stretch of a clip, in seconds. */
+export interface Segment {
+  start: number;
+  end: number;
+}
+
+/** A person of the fixture clips: a neutral stretch, the gestures they perform, and where a reference photo is. */
+export interface Performer {
+  /** File in fixtures/videos. */
+  clip: string;
+  /** Nothing passes on it (checked on the committed traces). */
+  idle: Segment;
+  /** Challenge id → the stretch that performs it, from a neutral lead-in (LABELS.md times, checked on traces). */
+  challenges: Readonly<Record<string, Segment>>;
+  /** A frame outside the played stretches, used as the genuine reference photo. */
+  referenceAt: number;
+}
+
+/** The people of the fixture clips and what each can do (test/unit/challenge-traces.test.ts replays the same clips). */
+export const PERFORMERS = {
+  /** Lab capture: mouth open 2.0–2.5 s, eyes closed ≈3.0 s; the only clip with two challenges of one person. */
+  d18: {
+    clip: 'liveportrait_d18.mp4',
+    idle: { start: 0, end: 0.5 },
+    challenges: { 'open-close-mouth': { start: 1.6, end: 3.4 }, blink: { start: 2.6, end: 3.6 } },
+    referenceAt: 5.0,
+  },
+  /** Webcam: eyes open 0–2.8 s, first blink ≈3.0 s. */
+  viet: {
+    clip: 'blink_webcam_viet281101.h264.mp4',
+    idle: { start: 0, end: 2.8 },
+    challenges: { blink: { start: 2.0, end: 4.0 } },
+    referenceAt: 9.5,
+  },
+  /** Green screen: neutral 0–0.4 s, big smile 1.0–2.0 s, relaxed ≈2.5 s. */
+  d0: { clip: 'liveportrait_d0.mp4', idle: { start: 0, end: 0.4 }, challenges: { smile: { start: 0, end: 3.1 } }, referenceAt: 3.0 },
+  /** Webcam: turns right 7–8.5 s, left 9.5–11 s, frontal 12–13 s. */
+  zubair: {
+    clip: 'headturn_webcam_zubair_real.h264.mp4',
+    idle: { start: 12, end: 13.3 },
+    challenges: { 'turn-head-right': { start: 6, end: 8.8 }, 'turn-head-left': { start: 8.8, end: 12 } },
+    referenceAt: 0.5,
+  },
+} satisfies Record<string, Performer>;
+
+/** How the subject behaves: `cooperative` performs each challenge, `idle` stays neutral. */
+export type Behaviour = 'cooperative' | 'idle';
+
+export interface ResponsiveBotOptions {
+  wsUrl: string;
+  performer: Performer;
+  behaviour?: Behaviour;
+  /** Camera frame rate; default 15. */
+  fps?: number;
+}
+
+/** Polling period of GET /flows/{id}. */
+const POLL_MS = 150;
+
+const decoded = new Map<string, Promise<I420Frame[]>>();
+
+/** The frames of a stretch of a fixture clip, decoded once per process. */
+export function segmentFrames(clip: string, segment: Segment, fps: number): Promise<I420Frame[]> {
+  const key = `${clip}@${segment.start}-${segment.end}@${fps}`;
+  let frames = decoded.get(key);
+  if (!frames) {
+    frames = (async () => {
+      const out: I420Frame[] = [];
+      const options = { fps, start: segment.start, duration: segment.end - segment.start, maxWidth: 640 };
+      for await (const frame of videoFrames(fixture('videos', clip), options)) out.push(frame);
+      if (out.length === 0) throw new Error(`no frames in ${clip} ${segment.start}-${segment.end} s`);
+      return out;
+    })();
+    decoded.set(key, frames);
+  }
+  return frames;
+}
+
+/** One frame of a fixture clip as JPEG bytes, in memory (a "photo" of the person for the reference list). */
+export async function clipStill(clip: string, atSeconds: number): Promise<Buffer> {
+  const args = ['-v', 'error', '-ss', String(atSeconds), '-i', fixture('videos', clip), '-frames:v', '1'];
+  const ffmpeg = spawn('ffmpeg', [...args, '-an', '-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-q:v', '3', '-f', 'image2pipe', 'pipe:1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const chunks: Buffer[] = [];
+  let stderr = '';
+  ffmpeg.stdout.on('data', (d: Buffer) => chunks.push(d));
+  ffmpeg.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => ffmpeg.on('close', resolve));
+  if (code !== 0 || chunks.length === 0) throw new Error(`ffmpeg could not take a still of ${clip} at ${atSeconds} s: ${stderr.trim()}`);
+  return Buffer.concat(chunks);
+}
+
+/** The subject in the room. join(), then follow() the flow the service started for it. */
+export class ResponsiveBot {
+  /** The last view of the flow read from the service. */
+  view?: FlowView;
+  /** Challenge ids in the order the bot started performing them. */
+  readonly performed: string[] = [];
+  private playing: { id: string | null; frames: I420Frame[]; i: number; step: 1 | -1 };
+  private segments = new Map<string, I420Frame[]>();
+  private poller?: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(
+    private readonly options: ResponsiveBotOptions,
+    private readonly idle: I420Frame[],
+  ) {
+    this.playing = { id: null, frames: idle, i: 0, step: 1 };
+  }
+
+  /** The underlying room peer (frames sent and received). */
+  bot!: SubjectBot;
+
+  /** Decodes the performer's stretches, joins the room and starts the camera on the idle stretch. */
+  static async join(options: ResponsiveBotOptions): Promise<ResponsiveBot> {
+    const fps = options.fps ?? 15;
+    const { performer } = options;
+    const idle = await segmentFrames(performer.clip, performer.idle, fps);
+    const self = new ResponsiveBot(options, idle);
+    for (const [id, segment] of Object.entries(performer.challenges))
+      self.segments.set(id, await segmentFrames(performer.clip, segment, fps));
+    self.bot = await SubjectBot.join({ wsUrl: options.wsUrl, fps, video: { kind: 'source', next: () => self.nextFrame() } });
+    return self;
+  }
+
+  /** Starts polling GET {serviceBaseUrl}/flows/{flowId} until the flow has an outcome or the bot leaves. */
+  follow(serviceBaseUrl: string, flowId: string): void {
+    const poll = async () => {
+      try {
+        const res = await fetch(`${serviceBaseUrl}/flows/${encodeURIComponent(flowId)}`, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) this.onView((await res.json()) as FlowView);
+      } catch {
+        // the service is busy or gone: try again next period
+      }
+      if (!this.closed && !this.view?.outcome) this.poller = setTimeout(() => void poll(), POLL_MS);
+    };
+    void poll();
+  }
+
+  /** Leaves the room (as closing the browser tab does). Idempotent. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.poller);
+    this.bot?.close();
+  }
+
+  private onView(view: FlowView): void {
+    this.view = view;
+    const wanted = this.options.behaviour === 'idle' ? null : view.current_challenge;
+    if (wanted === this.playing.id) return;
+    const frames = wanted === null ? undefined : this.segments.get(wanted);
+    if (wanted !== null && !frames) return; // a gesture this person never makes: keep doing what they do
+    if (wanted !== null) this.performed.push(wanted);
+    this.playing = { id: wanted, frames: frames ?? this.idle, i: 0, step: 1 };
+  }
+
+  private nextFrame(): I420Frame {
+    const p = this.playing;
+    const frame = p.frames[p.i];
+    if (p.id === null) {
+      // Neutral: back and forth over the stretch, so the face never jumps.
+      if (p.frames.length > 1 && (p.i + p.step < 0 || p.i + p.step >= p.frames.length)) p.step = p.step === 1 ? -1 : 1;
+      p.i = Math.max(0, Math.min(p.frames.length - 1, p.i + p.step));
+    } else {
+      // A gesture: play it through, then again from its neutral lead-in until the service moves on.
+      p.i = (p.i + 1) % p.frames.length;
+    }
+    return frame;
+  }
+}
