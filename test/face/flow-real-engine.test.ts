@@ -1,74 +1,23 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { createActor, toPromise } from 'xstate';
-import { ALL_CHALLENGES } from '../../challenges';
-import { Locales } from '../../src/common/locales';
-import { HumanFaceEngine } from '../../src/face/human/human-face.engine';
-import { createFlowMachine } from '../../src/flow/flow.machine';
-import { LatestFrameGate } from '../../src/flow/frame-gate';
-import { LiveEvidence } from '../../src/flow/live-evidence';
-import type { FlowSettings } from '../../src/flow/flow.types';
-import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
-import { DEFAULT_LIVENESS_SETTINGS } from '../../src/liveness/liveness';
+import { describe, it } from 'node:test';
 import { ClipSegment, ClipTransport } from '../support/clip-transport';
-import { FakeCallbacks, FakeMatcher, FakeReferences } from '../support/flow-fakes';
 import { fixture } from '../support/fixtures';
+import { locales, runFlow as runHarnessFlow, useRealEngines } from '../support/flow-harness';
 
 // The flow machine driven by the real face engine and the real plugins on real clips (the room is simulated
 // here; the SFU path is tested in the sfu and e2e groups).
-const settings: FlowSettings = {
-  flowTimeoutMs: 60_000,
-  joinTimeoutMs: 5_000,
-  instructionMs: 300,
-  challengeTimeoutMs: 6_000,
-  resultDisplayMs: 0,
-  leaveTimeoutMs: 1_000,
-  callbackMaxAttempts: 1,
-  callbackBackoffMs: 10,
-  matcherAttempts: 1,
-  liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5_000 },
-};
-
 describe('flow with the real face engine', { timeout: 5 * 60_000 }, () => {
-  let engine: HumanFaceEngine;
-  const registry = new ChallengeRegistry(ALL_CHALLENGES);
-  const locales = Locales.load();
-
-  before(async () => {
-    engine = HumanFaceEngine.create({ workers: 1 });
-    await engine.ready();
-  });
-  after(() => engine.close());
+  const engines = useRealEngines();
 
   async function runFlow(challengeIds: string[], segments: ClipSegment[]) {
     const transport = new ClipTransport(segments);
-    const matcher = new FakeMatcher();
-    const callbacks = new FakeCallbacks();
-    const machine = createFlowMachine({
+    const { output, matcher, callbacks } = await runHarnessFlow({
       transport,
-      face: engine,
-      references: new FakeReferences(),
-      matcher,
-      callbacks,
-      plugins: registry.plugins,
-      locales,
-      displayName: 'Vision Service',
-      frames: new LatestFrameGate(),
-      evidence: new LiveEvidence(5),
-      log: { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+      face: engines.face(),
+      challengeIds,
+      flowId: `real-${challengeIds.join('-')}`,
     });
-    const actor = createActor(machine, {
-      input: {
-        flowId: `real-${challengeIds.join('-')}`,
-        request: { wsUrl: 'ws://127.0.0.1:1/?roomId=r&peerId=p', callbackBaseUrl: 'http://127.0.0.1:2', token: 't', lang: 'en' },
-        challengeIds,
-        settings,
-      },
-    });
-    actor.start();
-    const output = await toPromise(actor);
-    return { output, transport, matcher, callbacks, context: actor.getSnapshot().context };
+    return { output, transport, matcher, callbacks };
   }
 
   it('should pass blink on the webcam blink clip, keep frontal live frames and report success once', async () => {

@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Actor, createActor, SimulatedClock } from 'xstate';
-import { Locales } from '../../src/common/locales';
+import { SimulatedClock } from 'xstate';
 import { VisionError } from '../../src/common/errors';
-import { createFlowMachine, FlowMachine } from '../../src/flow/flow.machine';
-import { LatestFrameGate } from '../../src/flow/frame-gate';
-import { LiveEvidence } from '../../src/flow/live-evidence';
 import type { FlowSettings } from '../../src/flow/flow.types';
 import { DEFAULT_LIVENESS_SETTINGS } from '../../src/liveness/liveness';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
-import {
-  face,
-  FakeCallbacks,
-  FakeFace,
-  FakeMatcher,
-  FakeReferences,
-  FakeTransport,
-  fakeMouthChallenge,
-  final,
-  frame,
-  matchResult,
-  retryable,
-} from '../support/flow-fakes';
+import { face, FakeFace, FakeTransport, fakeMouthChallenge, final, frame, matchResult, retryable } from '../support/flow-fakes';
+import { createFlowHarness, locales } from '../support/flow-harness';
 
 const settings: FlowSettings = {
   flowTimeoutMs: 120_000,
@@ -36,41 +21,23 @@ const settings: FlowSettings = {
   liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5_000 },
 };
 
-const locales = Locales.load();
-const silent = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A flow under test with fake ports and a simulated clock. */
 function setup(challengeIds = ['first', 'second']) {
   const transport = new FakeTransport();
   const face_ = new FakeFace();
-  const references = new FakeReferences();
-  const matcher = new FakeMatcher();
-  const callbacks = new FakeCallbacks();
-  const registry = new ChallengeRegistry(challengeIds.map(fakeMouthChallenge));
   const clock = new SimulatedClock();
-  const evidence = new LiveEvidence(5);
-  const machine = createFlowMachine({
+  const { actor, evidence, references, matcher, callbacks } = createFlowHarness({
     transport,
     face: face_,
-    references,
-    matcher,
-    callbacks,
-    plugins: registry.plugins,
-    locales,
-    displayName: 'Vision Service',
-    frames: new LatestFrameGate(),
-    evidence,
-    log: silent,
-  });
-  const actor: Actor<FlowMachine> = createActor(machine, {
+    plugins: new ChallengeRegistry(challengeIds.map(fakeMouthChallenge)).plugins,
+    challengeIds,
+    settings,
     clock,
-    input: {
-      flowId: 'f1',
-      request: { wsUrl: 'ws://127.0.0.1:1/?roomId=r&peerId=p', callbackBaseUrl: 'http://127.0.0.1:2', token: 't1', lang: 'es' },
-      challengeIds,
-      settings,
-    },
+    flowId: 'f1',
+    token: 't1',
+    lang: 'es',
   });
   let ts = 0;
   const flow = {
@@ -218,15 +185,21 @@ describe('flow machine', () => {
     assertReportedOnce(flow, 'failure', 'transport_failed');
   });
 
-  it('should fail with no_subject_video when no video arrives before the join timeout', async () => {
-    const flow = setup();
-    flow.actor.start();
-    await tick();
-    flow.clock.increment(settings.joinTimeoutMs);
-    await tick();
-    await flow.finish();
-    assertReportedOnce(flow, 'failure', 'no_subject_video');
-  });
+  for (const [name, mode] of [
+    ['should fail with no_subject_video when no video arrives before the join timeout', 'join'],
+    ['should stop a hanging join when the join timeout fails the flow', 'hang'],
+  ] as const) {
+    it(name, async () => {
+      const flow = setup();
+      flow.transport.mode = mode;
+      flow.actor.start();
+      await tick();
+      flow.clock.increment(settings.joinTimeoutMs);
+      await tick();
+      await flow.finish();
+      assertReportedOnce(flow, 'failure', 'no_subject_video');
+    });
+  }
 
   it('should fail with flow_timeout when a phase hangs', async () => {
     const flow = setup();
@@ -238,17 +211,6 @@ describe('flow machine', () => {
     await tick();
     await flow.finish();
     assertReportedOnce(flow, 'failure', 'flow_timeout');
-  });
-
-  it('should stop a hanging join when the join timeout fails the flow', async () => {
-    const flow = setup();
-    flow.transport.mode = 'hang';
-    flow.actor.start();
-    await tick();
-    flow.clock.increment(settings.joinTimeoutMs);
-    await tick();
-    await flow.finish();
-    assertReportedOnce(flow, 'failure', 'no_subject_video');
   });
 
   it('should fail with multiple_faces when two people stay in frame', async () => {

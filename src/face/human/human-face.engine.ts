@@ -4,7 +4,7 @@ import type { I420Frame, RawImage } from '../../common/image';
 import { VisionError } from '../../common/errors';
 import type { FaceAnalysisPort } from '../face-analysis.port';
 import type { FaceObservation } from '../face-observation';
-import { assertI420, i420ToRgb } from '../i420';
+import { frameToRgb, PendingFrames } from '../pending-frames';
 import type { FaceWorkerOptions, WorkerReply, WorkerRequest } from './worker-protocol';
 
 /** Settings of the engine (see face.env.ts). */
@@ -31,10 +31,7 @@ interface PoolWorker {
   times: number[];
 }
 
-interface Pending {
-  resolve(o: FaceObservation): void;
-  reject(e: Error): void;
-  frame: I420Frame;
+interface Moved {
   /** The frame's own buffer went to the worker and must be put back. */
   moved: boolean;
 }
@@ -49,10 +46,8 @@ const STREAM_IDLE_MS = 30_000;
  * to one worker so Human's face tracking cache stays useful.
  */
 export class HumanFaceEngine implements FaceAnalysisPort {
-  private readonly pending = new Map<number, Pending>();
+  private readonly requests = new PendingFrames<Moved>();
   private readonly streams = new Map<string, { worker: PoolWorker; lastMs: number }>();
-  private nextId = 1;
-  private closed = false;
 
   private constructor(
     private readonly pool: PoolWorker[],
@@ -103,36 +98,31 @@ export class HumanFaceEngine implements FaceAnalysisPort {
    * most one frame in flight per stream and must not read `frame.data` until the promise settles.
    */
   async analyze(frame: I420Frame, stream?: string): Promise<FaceObservation> {
-    if (this.closed) throw new VisionError('internal_error', 'face engine is closed');
-    assertI420(frame);
+    this.requests.admit(frame);
     await this.started;
     const member = this.pick(stream, frame.timestampMs);
-    const id = this.nextId++;
     const whole = frame.data.byteOffset === 0 && frame.data.byteLength === frame.data.buffer.byteLength;
     // A view into a larger buffer cannot be moved without taking its neighbours along: copy that one.
     const buffer = (whole ? frame.data.buffer : frame.data.slice().buffer) as ArrayBuffer;
-    const request: WorkerRequest = { id, width: frame.width, height: frame.height, timestampMs: frame.timestampMs, buffer };
-    return new Promise<FaceObservation>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, frame, moved: whole });
-      member.inFlight++;
-      member.worker.postMessage(request, [buffer]);
-    });
+    return this.requests.add(
+      frame,
+      () => ({ moved: whole }),
+      (id) => {
+        const request: WorkerRequest = { id, width: frame.width, height: frame.height, timestampMs: frame.timestampMs, buffer };
+        member.inFlight++;
+        member.worker.postMessage(request, [buffer]);
+      },
+    );
   }
 
   /** The frame as RGB, for keeping as live evidence. */
   toRgb(frame: I420Frame): RawImage {
-    assertI420(frame);
-    return i420ToRgb(frame);
+    return frameToRgb(frame);
   }
 
   /** Stops every worker; pending analyses reject. Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(new VisionError('internal_error', 'face engine closed'));
-    }
+    if (!this.requests.close('face engine closed')) return;
     await Promise.all(this.pool.map((p) => p.worker.terminate()));
   }
 
@@ -158,9 +148,8 @@ export class HumanFaceEngine implements FaceAnalysisPort {
   private listen(member: PoolWorker): void {
     member.worker.on('message', (reply: WorkerReply) => {
       if (reply.type !== 'result' && reply.type !== 'error') return;
-      const p = this.pending.get(reply.id);
+      const p = this.requests.take(reply.id);
       if (!p) return;
-      this.pending.delete(reply.id);
       member.inFlight--;
       if (p.moved) p.frame.data = new Uint8Array(reply.buffer);
       if (reply.type === 'result') {
@@ -176,13 +165,8 @@ export class HumanFaceEngine implements FaceAnalysisPort {
   }
 
   private failWorker(member: PoolWorker, message: string): void {
-    if (this.closed) return;
     // Frames of a dead worker cannot complete; callers see the error (the flow fails after repeated errors).
-    this.closed = true;
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(new VisionError('internal_error', message));
-    }
+    if (!this.requests.close(message)) return;
     void Promise.all(this.pool.filter((p) => p !== member).map((p) => p.worker.terminate()));
   }
 }

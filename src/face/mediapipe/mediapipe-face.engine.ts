@@ -4,7 +4,7 @@ import type { I420Frame, RawImage } from '../../common/image';
 import { VisionError } from '../../common/errors';
 import type { FaceAnalysisPort } from '../face-analysis.port';
 import type { FaceObservation } from '../face-observation';
-import { assertI420, i420ToRgb } from '../i420';
+import { frameToRgb, PendingFrames } from '../pending-frames';
 import { AssetServer } from './asset-server';
 import { ChromiumProcess } from './chromium';
 import { toObservation } from './mediapipe-observation';
@@ -26,12 +26,12 @@ export interface MediaPipeFaceEngineConfig {
   extraChromiumArgs?: readonly string[];
 }
 
-interface Pending {
-  resolve(o: FaceObservation): void;
-  reject(e: Error): void;
-  frame: I420Frame;
+interface Timed {
+  /** Fires when the page takes too long with this frame. */
   timer: NodeJS.Timeout;
 }
+
+const clearTimer = (p: Timed) => clearTimeout(p.timer);
 
 /** One Chromium with its loopback server and page socket. */
 interface Session {
@@ -51,10 +51,8 @@ interface Session {
  */
 export class MediaPipeFaceEngine implements FaceAnalysisPort {
   private readonly logger = new Logger('MediaPipeFaceEngine');
-  private readonly pending = new Map<number, Pending>();
+  private readonly requests = new PendingFrames<Timed>();
   private session: Session;
-  private nextId = 1;
-  private closed = false;
   /** Chromium restarts after a crash or a stuck frame. */
   restarts = 0;
 
@@ -84,29 +82,26 @@ export class MediaPipeFaceEngine implements FaceAnalysisPort {
 
   /** Analyses one frame; `stream` (e.g. the flow id) gets its own landmarker so face tracking stays per flow. */
   async analyze(frame: I420Frame, stream = ''): Promise<FaceObservation> {
-    if (this.closed) throw new VisionError('internal_error', 'face engine is closed');
-    assertI420(frame);
+    this.requests.admit(frame);
     const session = await this.liveSession();
-    const id = this.nextId++;
-    const message = encodeFrame({ id, stream, width: frame.width, height: frame.height, timestampMs: frame.timestampMs }, frame.data);
-    return new Promise<FaceObservation>((resolve, reject) => {
-      const timer = setTimeout(() => this.stuck(session, id), this.config.frameTimeoutMs ?? 10_000);
-      this.pending.set(id, { resolve, reject, frame, timer });
-      session.socket!.send(message);
-    });
+    return this.requests.add(
+      frame,
+      (id) => ({ timer: setTimeout(() => this.stuck(session, id), this.config.frameTimeoutMs ?? 10_000) }),
+      (id) =>
+        session.socket!.send(
+          encodeFrame({ id, stream, width: frame.width, height: frame.height, timestampMs: frame.timestampMs }, frame.data),
+        ),
+    );
   }
 
   /** The frame as RGB, for keeping as live evidence. */
   toRgb(frame: I420Frame): RawImage {
-    assertI420(frame);
-    return i420ToRgb(frame);
+    return frameToRgb(frame);
   }
 
   /** Quits Chromium and stops the loopback server; pending analyses reject. Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.failPending('face engine closed');
+    if (!this.requests.close('face engine closed', clearTimer)) return;
     await stopSession(this.session);
   }
 
@@ -115,7 +110,7 @@ export class MediaPipeFaceEngine implements FaceAnalysisPort {
     try {
       await this.session.ready;
     } catch {
-      if (this.closed) throw new VisionError('internal_error', 'face engine is closed');
+      if (this.requests.closed) throw new VisionError('internal_error', 'face engine is closed');
       // The last start failed: try once more for this frame (a flow fails after repeated frame errors).
       this.restart('restart');
       await this.session.ready;
@@ -126,7 +121,7 @@ export class MediaPipeFaceEngine implements FaceAnalysisPort {
   /** Replaces the session; frames in flight in the old one reject with `reason`. */
   private restart(reason: string): void {
     const old = this.session;
-    this.failPending(reason);
+    this.requests.failAll(reason, clearTimer);
     this.restarts++;
     void stopSession(old);
     this.session = this.startSession();
@@ -162,7 +157,10 @@ export class MediaPipeFaceEngine implements FaceAnalysisPort {
       });
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('Chromium did not load the face landmarker in time')), this.config.startTimeoutMs ?? 60_000);
+        timer = setTimeout(
+          () => reject(new Error('Chromium did not load the face landmarker in time')),
+          this.config.startTimeoutMs ?? 60_000,
+        );
       });
       try {
         await Promise.race([started, exited, timeout]);
@@ -179,9 +177,8 @@ export class MediaPipeFaceEngine implements FaceAnalysisPort {
   }
 
   private onReply(message: Extract<PageMessage, { id: number }>): void {
-    const p = this.pending.get(message.id);
+    const p = this.requests.take(message.id);
     if (!p) return;
-    this.pending.delete(message.id);
     clearTimeout(p.timer);
     if (message.type === 'result') p.resolve(toObservation(message.faces, p.frame));
     else p.reject(new VisionError('internal_error', `face analysis failed: ${message.message}`));
@@ -189,28 +186,19 @@ export class MediaPipeFaceEngine implements FaceAnalysisPort {
 
   /** A frame got no answer in time: the page is stuck; restart Chromium (its exit fails the other frames). */
   private stuck(session: Session, id: number): void {
-    const p = this.pending.get(id);
+    const p = this.requests.take(id);
     if (!p) return;
-    this.pending.delete(id);
     p.reject(new VisionError('internal_error', 'face analysis timed out'));
-    if (session === this.session && !this.closed) {
+    if (session === this.session && !this.requests.closed) {
       this.logger.warn('a frame got no answer in time: restarting Chromium');
       this.restart('face analysis interrupted: Chromium restarted');
     }
   }
 
   private onExit(session: Session): void {
-    if (this.closed || session !== this.session || !session.up) return;
+    if (this.requests.closed || session !== this.session || !session.up) return;
     this.logger.warn('Chromium exited unexpectedly: restarting it with a fresh profile');
     this.restart(`Chromium exited: ${session.chromium.recentOutput().slice(-300)}`);
-  }
-
-  private failPending(message: string): void {
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      clearTimeout(p.timer);
-      p.reject(new VisionError('internal_error', message));
-    }
   }
 }
 
