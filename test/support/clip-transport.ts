@@ -1,5 +1,6 @@
 /** A TransportPort that "joins" at once and plays fixture clips as the subject's camera, in real time. */
 import { videoFrames } from '../../scripts/video-frames';
+import type { I420Frame } from '../../src/common/image';
 import type { JoinRequest, RoomConnection, RoomListener, TransportPort, InstructionScreen } from '../../src/transport/transport.port';
 
 /** A part of a clip to play. */
@@ -13,6 +14,8 @@ export class ClipTransport implements TransportPort {
   readonly shown: InstructionScreen[] = [];
   closes = 0;
   frames = 0;
+  /** Sees every frame handed to the flow (tests watch them being released). */
+  onFrame?: (frame: I420Frame) => void;
 
   constructor(
     private readonly segments: ClipSegment[],
@@ -38,7 +41,9 @@ export class ClipTransport implements TransportPort {
         const due = t0 + (sent * 1000) / this.fps;
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
         if (sent === 0) listener.onSubjectVideoStarted();
-        listener.onSubjectFrame({ ...frame, timestampMs: performance.now() });
+        const subjectFrame = { ...frame, timestampMs: performance.now() };
+        this.onFrame?.(subjectFrame);
+        listener.onSubjectFrame(subjectFrame);
         sent++;
         this.frames = sent;
       }
