@@ -7,7 +7,7 @@
  * join() call. Options (env): BENCH_SECONDS (10), BENCH_FPS (15), VISION_FIXTURES_DIR.
  * Re-executes itself inside `unshare -n` with only loopback up (WebRTC would otherwise use a real interface).
  */
-import { spawnSync, fork, ChildProcess } from 'node:child_process';
+import { fork, ChildProcess } from 'node:child_process';
 import { nonstandard } from '@roamhq/wrtc';
 import { configureLogger } from '../src/observability/logger';
 import { InstructionRenderer } from '../src/render/instruction-renderer';
@@ -16,6 +16,7 @@ import { readStamp, lumaStats } from '../test/harness/frame-marker';
 import { RoomServer } from '../test/harness/room-server';
 import { SubjectBot } from '../test/harness/subject-bot';
 import { waitUntil } from '../test/harness/wait';
+import { inLoopbackNetns } from './loopback-netns';
 import { fixture } from '../test/support/fixtures';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -141,14 +142,7 @@ function main(): void {
     });
     return;
   }
-  if (!process.env.VISION_BENCH_IN_NETNS) {
-    const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, __filename], {
-      stdio: 'inherit',
-      env: { ...process.env, VISION_BENCH_IN_NETNS: '1' },
-    });
-    process.exitCode = r.status ?? 1;
-    return;
-  }
+  if (!inLoopbackNetns()) return;
   runBench().catch((error) => {
     console.error(error);
     process.exitCode = 1;
