@@ -6,7 +6,7 @@
  *
  * Usage: npm run bench:flows -- --flows N [--extra K] [--timeout S]
  *   --extra K   joins sent once the N flows run, with MAX_CONCURRENT_FLOWS = N: each should get 429 (rejected_429).
- * Env passed to the service when set: FACE_WORKERS, MATCHER_WORKERS, FACE_DETECTOR_SKIP_MS.
+ * Env passed to the service when set: FACE_WORKERS, MATCHER_WORKERS, FACE_DETECTOR_SKIP_MS, INSTRUCTION_VIDEO_FPS.
  *
  * Where the numbers come from: analysed fps and frames from GET /flows/{id} (frames analysed per second of the
  * challenges), CPU and RSS of the service process from its /metrics (RSS sampled each second, peak kept;
@@ -105,7 +105,7 @@ async function runBench(): Promise<void> {
   const extra = option('extra', 1);
   const timeoutS = option('timeout', 180);
   const passThrough = Object.fromEntries(
-    ['FACE_WORKERS', 'MATCHER_WORKERS', 'FACE_DETECTOR_SKIP_MS'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+    ['FACE_WORKERS', 'MATCHER_WORKERS', 'FACE_DETECTOR_SKIP_MS', 'INSTRUCTION_VIDEO_FPS'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
   );
   const controller = await DemoController.create({ log: () => undefined });
   controller.assets.set('genuine.jpg', await clipStill(person.clip, person.referenceAt));
