@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const TEST_ROOT = join(__dirname, '..', 'test');
-const NETNS_GROUPS = new Set(['sfu', 'e2e']);
+const NETNS_GROUPS = new Set(['sfu', 'e2e', 'browser']);
 
 function findTests(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
