@@ -8,6 +8,7 @@
  * synthetic pattern, no face) clicks Verify and FILE gets a picture of the page mid-flow; then everything stops.
  */
 import { ENV_SCHEMAS } from '../src/config/app-config';
+import { configureLogger } from '../src/observability/logger';
 import { DemoStack } from '../test/demo/web/demo-stack';
 import { launchChromiumSubject } from '../test/support/chromium-subject';
 
@@ -35,7 +36,12 @@ async function screenshot(stack: DemoStack, file: string): Promise<void> {
       undefined,
       { timeout: 60_000 },
     );
-    await page.screenshot({ path: file });
+    const main = await page.locator('main').boundingBox();
+    const viewport = page.viewportSize()!;
+    await page.screenshot({
+      path: file,
+      clip: { x: 0, y: 0, width: viewport.width, height: main ? main.y + main.height + 16 : viewport.height },
+    });
     console.log(`screenshot saved to ${file}`);
   } finally {
     await subject.close();
@@ -47,11 +53,14 @@ async function main(): Promise<void> {
   const shotIndex = args.indexOf('--screenshot');
   const shot = shotIndex >= 0 ? args[shotIndex + 1] : undefined;
   if (shotIndex >= 0 && !shot) throw new Error('--screenshot needs a file name');
+  const env = { LOG_LEVEL: 'warn', ...serviceEnv() };
+  // Warnings and verdict failures only, unless LOG_LEVEL asks for more.
+  configureLogger(env.LOG_LEVEL);
   console.log('starting the room server, the Vision Service and the demo controller; loading the face models…');
   const stack = await DemoStack.create({
     host: process.env.DEMO_HOST ?? '127.0.0.1',
     port: Number(process.env.DEMO_PORT ?? (shot ? 0 : 5050)),
-    env: { LOG_LEVEL: 'warn', ...serviceEnv() },
+    env,
     log: (line) => console.log(`controller received: ${line}`),
   });
   if (shot) {
