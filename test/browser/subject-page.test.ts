@@ -54,8 +54,11 @@ describe('the subject page in Chromium', { skip: skipWithoutChromium, timeout: 6
   }
 
   it('should pass blink with a genuine reference, show the instructions, and send exactly one success', async () => {
-    const session = await verify();
     const page = subject.page;
+    const contacted: string[] = [];
+    subject.context.on('request', (request) => contacted.push(request.url()));
+    page.on('websocket', (socket) => contacted.push(socket.url()));
+    const session = await verify();
     // The service's video is playing, with the first instruction or the blink instruction drawn over it.
     await page.waitForFunction(
       () => {
@@ -93,6 +96,12 @@ describe('the subject page in Chromium', { skip: skipWithoutChromium, timeout: 6
     assert.equal(JSON.parse(callbacks[0].body).challenges[0].id, 'blink');
     assert.equal(await page.getAttribute('body', 'data-outcome'), 'success');
     assert.match((await page.textContent('#callbacks')) ?? '', new RegExp(`PUT /success/${session.token}`));
+    const elsewhere = contacted.filter((url) => !url.startsWith('data:') && new URL(url).hostname !== '127.0.0.1');
+    assert.deepEqual(elsewhere, [], 'the page loads nothing from other hosts');
+    assert.ok(
+      contacted.some((url) => url.startsWith('ws://127.0.0.1:')),
+      'the page joined the room over protoo',
+    );
   });
 
   it('should verify again as the demo does, against the frame the page took from the camera', async () => {
