@@ -4,8 +4,8 @@
  * the Y4M are deleted on close(): clip frames are biometric data and never stay on disk.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -56,6 +56,9 @@ export async function clipToY4m(clip: string, out: string, fps: number): Promise
 /** Starts Chromium with a fresh profile, the camera allowed and faked, and every host but 127.0.0.1 unresolvable. */
 export async function launchChromiumSubject(options: ChromiumSubjectOptions = {}): Promise<ChromiumSubject> {
   const dir = await mkdtemp(join(tmpdir(), 'vision-chromium-subject-'));
+  // Also when the process ends without close() (a failed hook, Ctrl+C through process.exit): the clip is biometric.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
   const args = [
     '--headless=new',
     '--no-sandbox',
@@ -85,7 +88,8 @@ export async function launchChromiumSubject(options: ChromiumSubjectOptions = {}
       viewport: { width: 1140, height: 800 },
     });
   } catch (error) {
-    await rm(dir, { recursive: true, force: true });
+    removeDir();
+    process.off('exit', removeDir);
     throw error;
   }
   const page = context.pages()[0] ?? (await context.newPage());
@@ -96,7 +100,8 @@ export async function launchChromiumSubject(options: ChromiumSubjectOptions = {}
     close: () =>
       (closing ??= (async () => {
         await context.close().catch(() => undefined);
-        await rm(dir, { recursive: true, force: true });
+        removeDir();
+        process.off('exit', removeDir);
       })()),
   };
 }
