@@ -16,6 +16,9 @@ import { FlowInspector } from './flow/flow-inspector';
 import { FlowService } from './flow/flow.service';
 import { ChallengeRegistry } from './liveness/challenge-registry';
 import { MATCHER_PORT } from './matcher/matcher.port';
+import { FaceMatchController } from './matcher/face-match/face-match.controller';
+import { faceMatchOptions } from './matcher/face-match/face-match.module';
+import { FACE_MATCH_OPTIONS, FaceMatcher, FaceMatchService } from './matcher/face-match/face-match.service';
 import { REFERENCE_PORT } from './references/reference.port';
 import { TRANSPORT_PORT } from './transport/transport.port';
 import { OutboundGuard } from './outbound/outbound-guard';
@@ -41,10 +44,34 @@ function adapter(
     : { provide: token, useFactory: factory, inject: [APP_CONFIG, OutboundGuard, Metrics] };
 }
 
+const isFaceMatcher = (matcher: unknown): matcher is FaceMatcher =>
+  typeof (matcher as Partial<FaceMatcher> | undefined)?.matchPair === 'function';
+
+/**
+ * POST /face_match (vision-matcher's API) on the service's own matcher, when that is the embedded one: controllers
+ * that called a vision-matcher container can call the service instead. Bodies are parsed by configureHttp.
+ */
+function faceMatchRoute(config: AppConfig, overrides: AdapterOverrides): Pick<DynamicModule, 'controllers' | 'providers'> {
+  const embedded = overrides.matcher !== undefined ? isFaceMatcher(overrides.matcher) : !config.matcher.VISION_MATCHER_BASE_URL;
+  if (!embedded) return { controllers: [], providers: [] };
+  return {
+    controllers: [FaceMatchController],
+    providers: [
+      {
+        provide: FACE_MATCH_OPTIONS,
+        inject: [MATCHER_PORT, OutboundGuard],
+        useFactory: (matcher: FaceMatcher, outbound: OutboundGuard) => faceMatchOptions(config, matcher, outbound),
+      },
+      FaceMatchService,
+    ],
+  };
+}
+
 /** The Vision Service application. */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, overrides: AdapterOverrides = {}): DynamicModule {
+    const faceMatch = faceMatchRoute(config, overrides);
     return {
       module: AppModule,
       imports: [
@@ -55,7 +82,7 @@ export class AppModule {
         // Request lines at debug: flows log what matters with their flow_id.
         LoggerModule.forRoot({ pinoHttp: { logger: rootLogger, customLogLevel: () => 'debug' } }),
       ],
-      controllers: [FlowsController, HealthController],
+      controllers: [FlowsController, HealthController, ...faceMatch.controllers!],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -90,6 +117,7 @@ export class AppModule {
         },
         FlowInspector,
         FlowService,
+        ...faceMatch.providers!,
       ],
     };
   }

@@ -3,6 +3,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { HttpErrorFilter, strictValidationPipe } from './api/validation';
+import type { AppConfig } from './config/app-config';
+import { FACE_MATCH_PATH, faceMatchBodyParser } from './matcher/face-match/face-match.body';
 
 /** Body size limit of the JSON API (a join request is a few hundred bytes). */
 const API_BODY_LIMIT = '64kb';
@@ -41,7 +43,9 @@ function bodyErrors(error: { type?: string; message?: string }, _req: Request, r
 }
 
 /** Body parsing, validation and error shapes shared by the service and its tests. */
-export function configureHttp(app: INestApplication): void {
+export function configureHttp(app: INestApplication, config: AppConfig): void {
+  // /face_match bodies carry two images: their own, larger, parser first; the API's parser then skips them.
+  app.use(FACE_MATCH_PATH, ...faceMatchBodyParser(config.matcher.FACE_MATCH_BODY_LIMIT_MB));
   app.use(requireJson, json({ limit: API_BODY_LIMIT, strict: false }), bodyErrors, requireObject);
   app.useGlobalPipes(strictValidationPipe);
   app.useGlobalFilters(new HttpErrorFilter());

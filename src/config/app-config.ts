@@ -35,5 +35,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return config;
 }
 
+/** The configuration of a process entry point: on a bad variable, prints every problem and exits with 2. */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
+}
+
 /** Nest injection token of the AppConfig. */
 export const APP_CONFIG = Symbol('AppConfig');

@@ -4,11 +4,13 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
+import type { RawImage } from '../../src/common/image';
 import { EmbeddedMatcher } from '../../src/matcher/embedded/embedded-matcher';
 import { createFaceMatchApp } from '../../src/matcher/face-match/face-match.app';
 import type { FaceMatcher } from '../../src/matcher/face-match/face-match.service';
 import { NO_FACE_ERROR } from '../../src/matcher/remote-matcher.adapter';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
+import { startApp } from '../support/app';
 import { dataUrl, faceFile, faceless, facePhoto, references, twoFaces } from './matcher-fixtures';
 
 const BODY_LIMIT_MB = 15;
@@ -152,5 +154,37 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
       answers.map((a) => [a.status, a.json.match]),
       pairs.map(([, , match]) => [200, match]),
     );
+  });
+
+  it('should be served by Vision Service itself on its embedded matcher, behind the API key', async () => {
+    // A wrapper, so the service's shutdown does not close the suite's matcher.
+    const own = { isReady: true, ready: () => matcher.ready(), matchPair: (a: RawImage, b: RawImage) => matcher.matchPair(a, b) };
+    const service = await startApp({ VISION_API_KEY: 'k'.repeat(32) }, { matcher: own });
+    try {
+      const body = JSON.stringify({ image1_url: obama1, image2_url: obama2 });
+      assert.ok(body.length > 64 * 1024, 'the pair is larger than the API body limit, so its own parser is used');
+      const call = (headers: Record<string, string>) =>
+        fetch(`${service.baseUrl}/face_match`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      assert.equal((await call({})).status, 401);
+      const answer = await call({ 'x-api-key': 'k'.repeat(32) });
+      assert.equal(answer.status, 200);
+      assert.equal(((await answer.json()) as { match: boolean }).match, true);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('should not be served by Vision Service when it uses an external vision-matcher', async () => {
+    const service = await startApp({ VISION_MATCHER_BASE_URL: 'http://127.0.0.1:9' });
+    try {
+      const res = await fetch(`${service.baseUrl}/face_match`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(res.status, 404);
+    } finally {
+      await service.close();
+    }
   });
 });

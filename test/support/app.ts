@@ -27,7 +27,7 @@ export async function startApp(env: Record<string, string> = {}, overrides: Adap
     bodyParser: false,
     logger: process.env.TEST_LOG_LEVEL ? undefined : ['error'],
   });
-  configureHttp(app);
+  configureHttp(app, config);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -4,8 +4,7 @@
  */
 import 'reflect-metadata';
 import { createEmbeddedMatcher } from '../../adapters';
-import { loadConfig } from '../../config/app-config';
-import { ConfigError } from '../../config/env';
+import { loadConfigOrExit } from '../../config/app-config';
 import { configureLogger, rootLogger } from '../../observability/logger';
 import { OutboundGuard } from '../../outbound/outbound-guard';
 import { createFaceMatchApp } from './face-match.app';
@@ -13,14 +12,7 @@ import { FACE_MATCH_PATH } from './face-match.body';
 import { faceMatchOptions } from './face-match.module';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(2);
-  }
+  const config = loadConfigOrExit();
   configureLogger(config.server.LOG_LEVEL);
   const matcher = createEmbeddedMatcher(config);
   const outbound = new OutboundGuard({
