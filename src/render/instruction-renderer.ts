@@ -80,6 +80,7 @@ export class InstructionRenderer {
   private overlayKey = '';
   private overlay?: I420Overlay;
   private subject?: I420Frame;
+  private subjectCopy?: Uint8Array;
   private map?: CoverMap;
 
   constructor() {
@@ -94,7 +95,10 @@ export class InstructionRenderer {
 
   /** The subject's newest frame, shown mirrored as the background. */
   setSubjectFrame(frame: I420Frame): void {
-    this.subject = frame;
+    // A copy: the same frame goes on to the face engine, which may transfer (detach) its buffer to a worker.
+    if (this.subjectCopy?.length !== frame.data.length) this.subjectCopy = new Uint8Array(frame.data.length);
+    this.subjectCopy.set(frame.data);
+    this.subject = { ...frame, data: this.subjectCopy };
   }
 
   /** One output picture (640x480 I420). The buffer is reused by the next call. */

@@ -79,6 +79,18 @@ describe(InstructionRenderer.name, () => {
     }
   });
 
+  it('should keep showing the subject after the frame was handed on and its buffer detached', () => {
+    const renderer = new InstructionRenderer();
+    renderer.setScreen({ phase: 'challenge', text: 'Blink' });
+    const frame = halves(640, 480);
+    renderer.setSubjectFrame(frame);
+    structuredClone(frame.data, { transfer: [frame.data.buffer] }); // what handing it to a face worker does
+    assert.equal(frame.data.byteLength, 0);
+    const out = picture(renderer.render());
+    assert.ok(lumaStats(out, 10, 200, 150, 300).mean > 190);
+    assert.ok(lumaStats(out, 490, 200, 630, 300).mean < 70);
+  });
+
   it('should draw the instruction, the challenge bar with its progress and a warning', () => {
     const renderer = new InstructionRenderer();
     renderer.setSubjectFrame(halves(640, 480));
