@@ -91,6 +91,8 @@ export function createFlowMachine(deps: FlowDeps) {
         ]),
       releaseEvidence: () => deps.evidence.clear(),
       forgetReferences: assign({ references: [] }),
+      // The liveness identity is a face descriptor (a biometric template); finished flows stay listed without it.
+      forgetIdentity: assign({ liveness: ({ context }) => ({ ...context.liveness, identity: undefined }) }),
       showWaiting: sendTo('room', ({ context }) => ({ type: 'SHOW' as const, screen: statusScreen('waiting', context, deps.locales) })),
       showInstructions: sendTo('room', ({ context }) => ({
         type: 'SHOW' as const,
@@ -291,7 +293,7 @@ export function createFlowMachine(deps: FlowDeps) {
       finishing: {
         description: 'The verdict is final: report it once and leave the room, side by side',
         type: 'parallel',
-        entry: ['logVerdict', 'saveDebugFrames', 'releaseEvidence', 'forgetReferences'],
+        entry: ['logVerdict', 'saveDebugFrames', 'releaseEvidence', 'forgetReferences', 'forgetIdentity'],
         states: {
           reporting: {
             initial: 'sending',

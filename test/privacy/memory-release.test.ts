@@ -25,10 +25,6 @@ const HEAP_MARGIN_MB = 8;
 const ARRAY_BUFFER_MARGIN_MB = 4;
 const REFERENCE = 'viet_t1.0s_eyes_open.jpg';
 const IDENTITY = 'face descriptor';
-/** Known retention, reported to the lead (src/flow is not this test's to change); remove once fixed. */
-const IDENTITY_TODO =
-  'FlowService keeps the last 1000 finished flows with their context, and context.liveness.identity is the ' +
-  "flow's first face descriptor (a biometric template): clear it at the verdict";
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 describe('privacy: frames and embeddings are released when the flow ends', { timeout: 10 * 60_000 }, () => {
@@ -142,7 +138,7 @@ describe('privacy: frames and embeddings are released when the flow ends', { tim
     for (const [label, n] of expected()) assert.equal(tracker.finalizedCounts()[label], n, label);
   });
 
-  it('should free the face descriptors too (the liveness identity of each flow)', { todo: IDENTITY_TODO }, async () => {
+  it('should free the face descriptors too (the liveness identity each finished flow stays listed with)', async () => {
     assert.equal((await tracker.alive())[IDENTITY], undefined, 'face descriptors still reachable after the flows ended');
   });
 
