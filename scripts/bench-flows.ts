@@ -18,7 +18,7 @@ import { fork, ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { configureLogger } from '../src/observability/logger';
 import { DemoController } from '../test/demo/demo-controller';
-import { BOT_CHALLENGES, finishedFlow, waitForReady } from '../test/e2e/verification';
+import { BOT_CHALLENGES, finishedFlow } from '../test/e2e/verification';
 import { clipStill, PERFORMERS, ResponsiveBot } from '../test/harness/responsive-bot';
 import { RoomServer } from '../test/harness/room-server';
 import { waitUntil } from '../test/harness/wait';
@@ -127,7 +127,7 @@ async function runBench(): Promise<void> {
   const metrics = async () => (await fetch(`${service.baseUrl}/metrics`)).text();
   let sampler: NodeJS.Timeout | undefined;
   try {
-    await waitForReady(service.baseUrl);
+    await service.ready();
     world.send({ type: 'start', flows, extra } satisfies ToWorld);
     await waitUntil(() => wsUrls.length > 0, 120_000, 'the room server and the bots');
     const idle = await metrics();

@@ -2,6 +2,7 @@ import { ProtooTransport } from './transport/protoo-transport';
 import { Logger } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { HumanFaceEngine } from './face/human/human-face.engine';
+import { MediaPipeFaceEngine } from './face/mediapipe/mediapipe-face.engine';
 import { HttpCallbackAdapter } from './callbacks/http-callback.adapter';
 import type { CallbackPort } from './callbacks/callback.port';
 import { VisionError } from './common/errors';
@@ -56,17 +57,24 @@ export function createMatcher(config: AppConfig): MatcherPort {
   });
 }
 
-// Wiring of the adapters whose real implementations land with the transport, face and matcher issues.
-// Until then each one refuses honestly, so a flow ends with exactly one failure callback.
-
 /** Joins rooms through protoo + mediasoup-client on @roamhq/wrtc. */
 export function createTransport(config: AppConfig): TransportPort {
   return ProtooTransport.fromConfig(config);
 }
 
-/** The in-process face engine: @vladmandic/human on TFJS-WASM in worker threads. */
+/**
+ * The face engine: @vladmandic/human on TFJS-WASM in worker threads (default), or MediaPipe's face landmarker in
+ * headless Chromium (FACE_ENGINE=mediapipe; docs/face-engines.md compares them).
+ */
 export function createFaceEngine(config: AppConfig): FaceAnalysisPort {
   const f = config.face;
+  if (f.FACE_ENGINE === 'mediapipe') {
+    return MediaPipeFaceEngine.create({
+      chromiumPath: f.MEDIAPIPE_CHROMIUM_PATH,
+      streams: f.MEDIAPIPE_STREAMS,
+      startTimeoutMs: f.FACE_START_TIMEOUT_S * 1000,
+    });
+  }
   return HumanFaceEngine.create({
     workers: f.FACE_WORKERS || availableParallelism(),
     detectorSkipMs: f.FACE_DETECTOR_SKIP_MS,

@@ -16,7 +16,7 @@ import { RoomServer } from '../harness/room-server';
 import { waitUntil } from '../harness/wait';
 import { RunningApp, startApp } from '../support/app';
 import { fixture } from '../support/fixtures';
-import { BOT_CHALLENGES, dataUrl, finishedFlow, waitForReady } from './verification';
+import { BOT_CHALLENGES, dataUrl, finishedFlow } from './verification';
 
 const SECRET = 'e2e-secret';
 const person = PERFORMERS.d18;
@@ -65,7 +65,7 @@ describe('verification end to end through the SFU', { timeout: 6 * 60_000 }, () 
       CALLBACK_HMAC_SECRET: SECRET,
       CALLBACK_BACKOFF_MS: '50',
     });
-    await waitForReady(service.baseUrl);
+    await service.ready();
   });
 
   after(async () => {

@@ -20,11 +20,6 @@ async function pollFor<T>(check: () => Promise<T | undefined>, timeoutMs: number
   }
 }
 
-/** Resolves once GET /ready answers 200 (the face engine and matcher are loaded). */
-export function waitForReady(baseUrl: string, timeoutMs = 120_000): Promise<true> {
-  return pollFor(async () => ((await fetch(`${baseUrl}/ready`)).ok ? true : undefined), timeoutMs, 'the service to be ready');
-}
-
 /** GET /flows/{id}. */
 export async function flowView(baseUrl: string, flowId: string): Promise<FlowView> {
   const res = await fetch(`${baseUrl}/flows/${encodeURIComponent(flowId)}`);

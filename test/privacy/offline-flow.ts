@@ -65,14 +65,6 @@ function installRecorder(): void {
   }) as typeof dns.promises.lookup;
 }
 
-async function waitReady(baseUrl: string): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    if ((await fetch(`${baseUrl}/ready`)).ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error('the service did not get ready in 120 s');
-}
-
 /** The deliberate attempts: one connection to TEST-NET, one lookup; each must fail fast here. */
 async function probe(): Promise<string[]> {
   const connection = new Promise<string>((resolve) => {
@@ -105,7 +97,7 @@ async function main(): Promise<void> {
   );
   let callbacks: OfflineFlowReport['callbacks'] = [];
   try {
-    await waitReady(service.baseUrl);
+    await service.ready();
     const joined = await service.join({
       ws_url: 'ws://127.0.0.1:1/?roomId=r&peerId=vision',
       callback_base_url: controller.baseUrl,

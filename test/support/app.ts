@@ -11,6 +11,8 @@ export interface RunningApp {
   app: INestApplication;
   baseUrl: string;
   close(): Promise<void>;
+  /** Resolves once GET /ready answers 200 (models loaded), within timeoutMs. */
+  ready(timeoutMs?: number): Promise<void>;
   /** POST /join-call with a JSON body. */
   join(body: unknown): Promise<{ status: number; body: any; headers: Headers }>;
 }
@@ -35,6 +37,12 @@ export async function startApp(env: Record<string, string> = {}, overrides: Adap
     app,
     baseUrl,
     close: () => app.close(),
+    async ready(timeoutMs = 120_000) {
+      for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+        if ((await fetch(`${baseUrl}/ready`)).ok) return;
+      }
+      throw new Error(`the service was not ready within ${timeoutMs / 1000} s`);
+    },
     async join(body) {
       const res = await fetch(`${baseUrl}/join-call`, {
         method: 'POST',

@@ -99,7 +99,7 @@ export class DemoStack {
     const web = createServer();
     const stack = new DemoStack(web, webDir, rooms, controller, service, apiKey, options);
     try {
-      await stack.waitReady(options.readyTimeoutMs ?? 180_000);
+      await stack.service.ready(options.readyTimeoutMs ?? 180_000);
       web.on('request', (req, res) => void stack.handle(req, res));
       web.listen(options.port ?? 0, options.host ?? '127.0.0.1');
       await once(web, 'listening');
@@ -128,16 +128,6 @@ export class DemoStack {
     await this.service.close();
     await this.rooms.close();
     await this.controller.close();
-  }
-
-  private async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await fetch(`${this.service.baseUrl}/ready`).catch(() => undefined);
-      if (res?.ok) return;
-      if (Date.now() > deadline) throw new Error(`the service was not ready within ${timeoutMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
