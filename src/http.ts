@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -43,7 +43,9 @@ function bodyErrors(error: { type?: string; message?: string }, _req: Request, r
 }
 
 /** Body parsing, validation and error shapes shared by the service and its tests. */
-export function configureHttp(app: INestApplication, config: AppConfig): void {
+export function configureHttp(app: NestExpressApplication, config: AppConfig): void {
+  // Behind an ingress every request comes from the ingress: the per-address join limit needs the forwarded client.
+  app.set('trust proxy', config.server.TRUST_PROXY_HOPS);
   // /face_match bodies carry two images: their own, larger, parser first; the API's parser then skips them.
   app.use(FACE_MATCH_PATH, ...faceMatchBodyParser(config.matcher.FACE_MATCH_BODY_LIMIT_MB));
   app.use(requireJson, json({ limit: API_BODY_LIMIT, strict: false }), bodyErrors, requireObject);

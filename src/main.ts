@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { loadConfigOrExit } from './config/app-config';
 import { configureHttp } from './http';
@@ -8,7 +9,7 @@ import { configureLogger, rootLogger } from './observability/logger';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   configureLogger(config.server.LOG_LEVEL);
-  const app = await NestFactory.create(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true });
   configureHttp(app, config);
   await app.listen(config.server.PORT, config.server.HOST);
   rootLogger.info(`listening on http://${config.server.HOST}:${config.server.PORT}`);

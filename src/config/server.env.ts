@@ -8,6 +8,10 @@ export const serverEnv = {
   SHUTDOWN_GRACE_S: num(30, 'On SIGTERM, time running flows get to finish before they fail with service_shutdown', { min: 0, max: 3600 }),
   VISION_API_KEY: optionalStr('When set, /join-call, /flows and /face_match require it in X-API-Key (or Authorization: Bearer)'),
   JOIN_RATE_LIMIT_PER_MIN: num(60, 'POST /join-call requests per minute from one client address', { min: 1, max: 100000 }),
+  TRUST_PROXY_HOPS: num(0, 'Proxies in front of the service (an ingress is 1) whose X-Forwarded-For names the client for the join limit', {
+    min: 0,
+    max: 10,
+  }),
   DEBUG_SAVE_FRAMES: optionalStr("Development only: a folder where every flow's face images are written (off when empty)"),
   VISION_INSPECT: oneOf(['0', '1'] as const, '0', 'Development: 1 starts every flow with the XState inspector'),
 };

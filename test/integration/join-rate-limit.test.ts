@@ -8,11 +8,19 @@ import { RunningApp, startApp } from '../support/app';
 const LIMIT = 3;
 
 /** POST /join-call with an empty object from a given loopback source address (127.0.0.0/8 is all local). */
-function joinFrom(baseUrl: string, localAddress: string): Promise<{ status: number; retryAfter?: string; body: string }> {
+function joinFrom(
+  baseUrl: string,
+  localAddress: string,
+  forwardedFor?: string,
+): Promise<{ status: number; retryAfter?: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${baseUrl}/join-call`,
-      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', ...(forwardedFor && { 'x-forwarded-for': forwardedFor }) },
+      },
       (res) => {
         let body = '';
         res.on('data', (d) => (body += d));
@@ -39,6 +47,23 @@ describe('POST /join-call rate limit per client address', () => {
     assert.equal(JSON.parse(limited.body).error, 'rate_limited');
     assert.ok(Number(limited.retryAfter) > 0, `Retry-After: ${limited.retryAfter}`);
     assert.equal((await joinFrom(service.baseUrl, '127.0.0.2')).status, 400, 'another client address has its own budget');
+  });
+
+  it('should ignore X-Forwarded-For unless TRUST_PROXY_HOPS says a proxy is in front', async () => {
+    for (let i = 0; i < LIMIT; i++) await joinFrom(service.baseUrl, '127.0.0.3', `198.51.100.${i}`);
+    assert.equal((await joinFrom(service.baseUrl, '127.0.0.3', '198.51.100.99')).status, 429, 'a client cannot pick its own budget');
+    const behindIngress = await startApp({ JOIN_RATE_LIMIT_PER_MIN: String(LIMIT), TRUST_PROXY_HOPS: '1' });
+    try {
+      for (let i = 0; i < LIMIT; i++) await joinFrom(behindIngress.baseUrl, '127.0.0.4', '198.51.100.1');
+      assert.equal((await joinFrom(behindIngress.baseUrl, '127.0.0.4', '198.51.100.1')).status, 429);
+      assert.equal(
+        (await joinFrom(behindIngress.baseUrl, '127.0.0.4', '198.51.100.2')).status,
+        400,
+        'each forwarded client has its own budget',
+      );
+    } finally {
+      await behindIngress.close();
+    }
   });
 
   it('should not limit the other routes', async () => {

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { AdapterOverrides, AppModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
@@ -25,7 +26,7 @@ export async function startApp(env: Record<string, string> = {}, overrides: Adap
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     ...env,
   });
-  const app = await NestFactory.create(AppModule.forRoot(config, overrides), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, overrides), {
     bodyParser: false,
     logger: process.env.TEST_LOG_LEVEL ? undefined : ['error'],
   });
