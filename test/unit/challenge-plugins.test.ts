@@ -3,25 +3,11 @@ import assert from 'node:assert/strict';
 import { ALL_CHALLENGES } from '../../challenges';
 import type { ChallengeDefinition } from '../../src/liveness/challenge-definition';
 import type { ObservedFace } from '../../src/face/face-observation';
+import { face } from '../support/flow-fakes';
 
 // Synthetic sequences at 15 fps: each plugin's own rules, independent of any clip.
 const FRAME_MS = 1000 / 15;
 const plugin = (id: string): ChallengeDefinition<any> => ALL_CHALLENGES.find((c) => c.id === id)!;
-
-function face(over: Partial<ObservedFace> = {}): ObservedFace {
-  return {
-    box: { x: 200, y: 100, width: 240, height: 280 },
-    score: 1,
-    yawDeg: 0,
-    pitchDeg: -5,
-    rollDeg: 0,
-    eyeOpenness: { left: 0.3, right: 0.3 },
-    mouthOpenness: 0.01,
-    smile: 0,
-    quality: { faceShare: 0.2, brightness: 120, sharpness: 300 },
-    ...over,
-  };
-}
 
 /** Runs `frames` through a plugin; returns the last status and every hint seen. */
 function drive(id: string, frames: Partial<ObservedFace>[]): { status: string; frame: number; hints: Set<string>; progress: number[] } {
