@@ -23,11 +23,15 @@ export class ClipTransport implements TransportPort {
   ) {}
 
   async join(_request: JoinRequest, listener: RoomListener, signal: AbortSignal): Promise<RoomConnection> {
-    void this.play(listener, signal);
+    // Like a real room: after close, or an abandoned join, no frame arrives any more.
+    const playing = new AbortController();
+    signal.addEventListener('abort', () => playing.abort(), { once: true });
+    void this.play(listener, playing.signal);
     return {
       show: (screen) => this.shown.push(screen),
       close: async () => {
         this.closes++;
+        playing.abort();
       },
     };
   }
@@ -40,6 +44,7 @@ export class ClipTransport implements TransportPort {
         if (signal.aborted) return;
         const due = t0 + (sent * 1000) / this.fps;
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+        if (signal.aborted) return;
         if (sent === 0) listener.onSubjectVideoStarted();
         const subjectFrame = { ...frame, timestampMs: performance.now() };
         this.onFrame?.(subjectFrame);
