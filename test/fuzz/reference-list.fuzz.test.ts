@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import sharp from 'sharp';
 import { VisionError } from '../../src/common/errors';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { HttpReferenceAdapter } from '../../src/references/http-reference.adapter';
 import { DemoController } from '../demo/demo-controller';
 import { fixture } from '../support/fixtures';
+import { hostileImages } from '../support/hostile-images';
 import { junk, seededRandom } from '../support/random';
 
 describe('fuzz /list answers and reference images', { timeout: 180_000 }, () => {
@@ -21,18 +21,7 @@ describe('fuzz /list answers and reference images', { timeout: 180_000 }, () => 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vision-fuzz-'));
     photo = await readFile(fixture('faces', 'joe_biden', '2.jpg'));
-    const bomb = await sharp({ create: { width: 12000, height: 12000, channels: 3, background: 'white' } })
-      .png({ compressionLevel: 9 })
-      .toBuffer();
-    const files: Record<string, Buffer | string> = {
-      photo,
-      truncated: photo.subarray(0, Math.floor(photo.length / 3)),
-      bomb,
-      svg: '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>',
-      html: '<html><body>not an image</body></html>',
-      empty: '',
-      'jpeg-magic-only': Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0, 0, 0]),
-    };
+    const files = await hostileImages(photo);
     for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
     controller = await DemoController.create({ assetsDir: dir, log: () => undefined });
   });
