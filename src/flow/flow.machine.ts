@@ -36,7 +36,10 @@ export function createFlowMachine(deps: FlowDeps) {
       flowTimeout: ({ context }) => context.settings.flowTimeoutMs,
       joinTimeout: ({ context }) => context.settings.joinTimeoutMs,
       instruction: ({ context }) => context.settings.instructionMs,
-      faceLost: ({ context }) => context.settings.liveness.faceLostMs,
+      // Backstop of waitingForFace: the liveness runtime itself fails face_lost FACE_LOST_S after the last face seen
+      // (frame timestamps, so slow analysis under load does not count against the subject); this catches no frame
+      // analysed at all, or faces never steady, and allows a challenge's time on top.
+      faceLost: ({ context }) => context.settings.liveness.faceLostMs + context.settings.challengeTimeoutMs,
       challengeTimeout: ({ context }) => context.settings.challengeTimeoutMs,
       callbackBackoff: ({ context }) => context.settings.callbackBackoffMs * 2 ** (context.callbackAttempts - 1),
       resultDisplay: ({ context }) => context.settings.resultDisplayMs,

@@ -2,28 +2,44 @@ import type { FailureReason } from '../common/errors';
 import type { FaceObservation, ObservedFace } from '../face/face-observation';
 import type { ChallengeDefinition } from './challenge-definition';
 
-/** Tunables of the liveness phase, in milliseconds unless named otherwise. */
+/**
+ * Tunables of the liveness phase, in milliseconds unless named otherwise. Every duration is measured on the
+ * frames' own timestamps, never in frame counts: an overloaded service analysing 2 frames/s passes a cooperative
+ * subject like one analysing 15, only with coarser timing.
+ */
 export interface LivenessSettings {
-  /** No face this long: failure face_lost. */
+  /** No face this long since the last face seen (or since the first frame): failure face_lost. */
   faceLostMs: number;
   /** No face this long: warning. */
   noFaceWarningMs: number;
   /** More than one face for this long: failure multiple_faces (shorter glimpses only warn). */
   multipleFacesMs: number;
-  /** Consecutive single-face frames before the first challenge starts. */
-  stableFrames: number;
+  /** One face in every frame for this long before the first challenge starts. */
+  steadyMs: number;
   /** Descriptor distance (1 - cosine) above which the face counts as another person. */
   faceChangedDistance: number;
-  /** Consecutive frames over faceChangedDistance before failing face_changed (a single bad frame is noise). */
-  faceChangedFrames: number;
+  /**
+   * Consecutive descriptors over faceChangedDistance before failing face_changed (a single odd one, e.g. of a
+   * blurred frame, is noise). Frames without a descriptor do not count either way: engines compute one now and
+   * then (HumanFaceEngine about once a second) or never.
+   */
+  faceChangedReadings: number;
+  /**
+   * Descriptors of a face turned further than this (yaw or pitch, degrees) are ignored: on the head-turn clip the
+   * same person reads 0.26–0.35 from their frontal descriptor up to 27° but 0.44–0.51 at 38–50°; other people
+   * read ≥ 0.6 (faceres).
+   */
+  identityMaxAngleDeg: number;
 }
 
 export const DEFAULT_LIVENESS_SETTINGS: Omit<LivenessSettings, 'faceLostMs'> = {
   noFaceWarningMs: 3000,
   multipleFacesMs: 2000,
-  stableFrames: 5,
+  // What 5 frames spanned at 10 fps; at 2 fps two frames half a second apart.
+  steadyMs: 400,
   faceChangedDistance: 0.5,
-  faceChangedFrames: 5,
+  faceChangedReadings: 2,
+  identityMaxAngleDeg: 25,
 };
 
 /** Progress of one challenge, as shown by GET /flows/{id} and sent with details. */
@@ -40,13 +56,15 @@ export interface LivenessState {
   current: number;
   /** State of the running challenge's plugin. */
   pluginState: unknown;
-  stableFrames: number;
+  /** Since when every frame showed exactly one face (unset after a frame without). */
+  steadySinceMs?: number;
   lastFaceAtMs?: number;
   firstObservationAtMs?: number;
   multipleFacesSinceMs?: number;
   /** Descriptor of the face that started the challenges; later faces must stay close to it. */
   identity?: readonly number[];
-  changedFrames: number;
+  /** Consecutive descriptors far from `identity`. */
+  changedReadings: number;
   /** Locale key of the warning to show now, if any. */
   warningKey?: string;
   /** Locale key of the running plugin's hint, if any. */
@@ -63,8 +81,7 @@ export function startLiveness(challengeIds: readonly string[]): LivenessState {
     challenges: challengeIds.map((id) => ({ id, status: 'pending', progress: 0 })),
     current: -1,
     pluginState: undefined,
-    stableFrames: 0,
-    changedFrames: 0,
+    changedReadings: 0,
   };
 }
 
@@ -119,11 +136,12 @@ function withWarnings(s: LivenessState, o: FaceObservation, settings: LivenessSe
 }
 
 function withIdentity(s: LivenessState, face: ObservedFace, settings: LivenessSettings): LivenessState {
-  if (!face.descriptor || !isStarted(s)) return s;
+  const turned = Math.max(Math.abs(face.yawDeg), Math.abs(face.pitchDeg)) > settings.identityMaxAngleDeg;
+  if (!face.descriptor || turned || !isStarted(s)) return s;
   if (!s.identity) return { ...s, identity: face.descriptor };
   const changed = cosineDistance(s.identity, face.descriptor) > settings.faceChangedDistance;
-  const changedFrames = changed ? s.changedFrames + 1 : 0;
-  return { ...s, changedFrames, failure: changedFrames >= settings.faceChangedFrames ? 'face_changed' : s.failure };
+  const changedReadings = changed ? s.changedReadings + 1 : 0;
+  return { ...s, changedReadings, failure: changedReadings >= settings.faceChangedReadings ? 'face_changed' : s.failure };
 }
 
 function startChallenge(s: LivenessState, index: number, plugins: ChallengePlugins): LivenessState {
@@ -155,13 +173,13 @@ export function observeFace(
 ): LivenessState {
   let s = withWarnings(state, observation, settings);
   const face = observation.faceCount === 1 ? observation.face : undefined;
-  if (s.failure || !face) return { ...s, stableFrames: 0 };
+  if (s.failure || !face) return { ...s, steadySinceMs: undefined };
   s = withIdentity(s, face, settings);
   if (s.failure) return s;
   if (!isStarted(s)) {
-    const stableFrames = s.stableFrames + 1;
-    s = { ...s, stableFrames };
-    return stableFrames >= settings.stableFrames ? startChallenge(s, 0, plugins) : s;
+    const steadySinceMs = s.steadySinceMs ?? observation.timestampMs;
+    s = { ...s, steadySinceMs };
+    return observation.timestampMs - steadySinceMs >= settings.steadyMs ? startChallenge(s, 0, plugins) : s;
   }
   const running = s.challenges[s.current];
   if (running.status !== 'running') return s;

@@ -18,14 +18,15 @@ import { face, fakeMouthChallenge } from '../support/flow-fakes';
 const settings = { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5000 };
 const plugins = new ChallengeRegistry([fakeMouthChallenge('a'), fakeMouthChallenge('b')]).plugins;
 
-/** Folds observations at 10 fps starting at t. */
+/** Folds observations one every stepMs (default 10 fps) starting at t. */
 function run(
   state: LivenessState,
   observations: Omit<FaceObservation, 'timestampMs' | 'imageWidth' | 'imageHeight'>[],
   t0 = 0,
+  stepMs = 100,
 ): LivenessState {
   return observations.reduce(
-    (s, o, i) => observeFace(s, { timestampMs: t0 + i * 100, imageWidth: 640, imageHeight: 480, ...o }, plugins, settings),
+    (s, o, i) => observeFace(s, { timestampMs: t0 + i * stepMs, imageWidth: 640, imageHeight: 480, ...o }, plugins, settings),
     state,
   );
 }
@@ -40,6 +41,24 @@ describe('liveness runtime', () => {
     s = run(s, [one()], 400);
     assert.equal(isStarted(s), true);
     assert.equal(s.challenges[0].status, 'running');
+  });
+
+  it('should count steadiness in time, not frames: at 2 fps the second frame starts, a frame without a face restarts', () => {
+    assert.equal(isStarted(run(startLiveness(['a']), [one()])), false);
+    assert.equal(isStarted(run(startLiveness(['a']), times(2, one()), 0, 500)), true);
+    assert.equal(isStarted(run(startLiveness(['a']), [one(), { faceCount: 0 }, one(), one()], 0, 300)), false);
+    assert.equal(isStarted(run(startLiveness(['a']), [one(), { faceCount: 2, face: face() }, one(), one()], 0, 300)), false);
+  });
+
+  it('should count face_lost from the last face seen, also when frames come at 1 fps', () => {
+    let s = run(startLiveness(['a']), times(3, one()), 0, 1000);
+    s = run(s, times(4, { faceCount: 0 }), 3000, 1000);
+    assert.equal(s.warningKey, 'warning.no_face');
+    assert.equal(s.failure, undefined, 'last face at 2 s, now 6 s');
+    s = run(s, [one(), ...times(4, { faceCount: 0 })], 7000, 1000);
+    assert.equal(s.failure, undefined, 'the face at 7 s restarts the clock');
+    s = run(s, [{ faceCount: 0 }], 12_000);
+    assert.equal(s.failure, 'face_lost');
   });
 
   it('should pass challenges one after another', () => {
@@ -75,8 +94,29 @@ describe('liveness runtime', () => {
     let s = run(startLiveness(['a']), times(6, one({ descriptor: alice })));
     s = run(s, [one({ descriptor: bob }), one({ descriptor: alice })], 600);
     assert.equal(s.failure, undefined);
-    s = run(s, times(5, one({ descriptor: bob })), 800);
+    s = run(s, times(3, one({ descriptor: bob })), 800);
     assert.equal(s.failure, 'face_changed');
+  });
+
+  it('should read identity only from frames that carry a descriptor (engines compute one now and then)', () => {
+    const alice = [1, 0, 0];
+    const bob = [0, 1, 0];
+    const sparse = (d: number[]) => [one({ descriptor: d }), one(), one(), one()];
+    let s = run(startLiveness(['a']), [...times(5, one()), ...sparse(alice), ...sparse(alice)]);
+    assert.deepEqual(s.identity, alice, 'the first descriptor after the start');
+    s = run(s, [...sparse(bob), ...sparse(alice)], 1300);
+    assert.equal(s.failure, undefined, 'one odd reading; frames without a descriptor in between count for nothing');
+    s = run(s, [...sparse(bob), one({ descriptor: bob })], 2100);
+    assert.equal(s.failure, 'face_changed');
+  });
+
+  it('should ignore descriptors of a turned head (the same person reads far from their frontal self)', () => {
+    const alice = [1, 0, 0];
+    const bob = [0, 1, 0];
+    let s = run(startLiveness(['a']), [...times(5, one()), one({ yawDeg: 40, descriptor: bob }), one({ descriptor: alice })]);
+    assert.deepEqual(s.identity, alice);
+    s = run(s, times(3, one({ yawDeg: -35, descriptor: bob })), 700);
+    assert.equal(s.failure, undefined);
   });
 
   it('should advise on framing: too dark, too far, too close', () => {
