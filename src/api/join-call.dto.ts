@@ -69,10 +69,11 @@ export class JoinCallRequestDto {
   datastore_base_url?: string;
 
   @ApiProperty({ description: 'Opaque flow token, 1–256 characters', example: 'c0ffee' })
-  @IsString()
-  @MinLength(1, { message: 'token must not be empty' })
-  @MaxLength(256, { message: 'token must be at most 256 characters' })
+  // class-validator runs the lowest decorator first; with stopAtFirstError the most basic problem is reported.
   @Matches(/^[^\u0000-\u001f\u007f]+$/, { message: 'token must not contain control characters' })
+  @MaxLength(256, { message: 'token must be at most 256 characters' })
+  @MinLength(1, { message: 'token must not be empty' })
+  @IsString({ message: 'token is required, as a string' })
   token!: string;
 
   @ApiPropertyOptional({ description: 'ISO 639-1 language of the instructions; unknown codes fall back to en', example: 'es' })

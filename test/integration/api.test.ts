@@ -76,6 +76,10 @@ describe('POST /join-call', () => {
       );
       assert.ok(res.body.details.every((d: { message: string }) => d.message.length > 0));
     }
+    const missing = await service.join({ ws_url: silentUrl, callback_base_url: controller.baseUrl });
+    assert.deepEqual(missing.body.details, [{ field: 'token', message: 'token is required, as a string' }]);
+    const empty = await service.join(body(''));
+    assert.deepEqual(empty.body.details, [{ field: 'token', message: 'token must not be empty' }]);
   });
 
   it('should answer 400 for malformed JSON, a non-object body and the wrong content type', async () => {
