@@ -23,7 +23,13 @@ describe('fuzz POST /join-call', { timeout: 120_000 }, () => {
   let service: RunningApp;
 
   before(async () => {
-    service = await startApp({ MAX_CONCURRENT_FLOWS: '1', JOIN_RATE_LIMIT_PER_MIN: '100000', JOIN_TIMEOUT_S: '1' });
+    // One attempt: the valid body's flow reports to a closed port, and close() would wait for its retries.
+    service = await startApp({
+      MAX_CONCURRENT_FLOWS: '1',
+      JOIN_RATE_LIMIT_PER_MIN: '100000',
+      JOIN_TIMEOUT_S: '1',
+      CALLBACK_MAX_ATTEMPTS: '1',
+    });
   });
   after(() => service.close());
 
