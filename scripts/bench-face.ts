@@ -1,24 +1,58 @@
 /**
  * Speed of the face engine on a real clip. Prints one JSON line:
  * {"ms_per_frame_median","ms_per_frame_p95","fps_single_worker","fps_pool","rss_mb", ...}.
- * Single worker: frames one after another (round trip, I420 in → observation out). Pool: one stream per worker,
- * each with one frame in flight, as concurrent flows would run.
- * Usage: npm run bench:face -- [--clip <video>] [--workers N] [--frames 150]
+ * Single worker: frames one after another (round trip, I420 in → observation out). Pool: --streams concurrent
+ * streams (default one per worker), each with one frame in flight, as concurrent flows would run; more streams than
+ * workers interleave on a worker, which defeats Human's tracking caches (every model on every frame).
+ * With --variants, prints instead one line per model set (single worker): what each model costs per frame.
+ * --fps sets the decoding rate: 30 is a camera analysed in full, 2 what an overloaded flow gets (frames far apart
+ * defeat Human's skip-if-unchanged caches).
+ * Usage: npm run bench:face -- [--clip <video>] [--workers N] [--streams N] [--frames 150] [--fps 30] [--variants]
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { I420Frame } from '../src/common/image';
-import { HumanFaceEngine } from '../src/face/human/human-face.engine';
+import { HumanFaceEngine, type HumanFaceEngineConfig } from '../src/face/human/human-face.engine';
 import { fixturesDir, median, videoFrames } from './video-frames';
 
-async function decode(file: string, count: number): Promise<I420Frame[]> {
+async function decode(file: string, count: number, fps: number): Promise<I420Frame[]> {
   const frames: I420Frame[] = [];
-  for await (const frame of videoFrames(file, { fps: 30 })) {
+  for await (const frame of videoFrames(file, { fps })) {
     frames.push(frame);
     if (frames.length === count) break;
   }
   return frames;
+}
+
+/** Model sets compared by --variants. */
+const VARIANTS: Record<string, Omit<HumanFaceEngineConfig, 'workers'>> = {
+  'default': {},
+  'descriptor-every-frame': { descriptorEveryMs: 0, descriptorEveryFrames: 1 },
+  'no-descriptor': { descriptor: false },
+  'no-descriptor-no-emotion': { descriptor: false, emotion: false },
+  'no-descriptor-no-iris': { descriptor: false, iris: false },
+  'detector-mesh-only': { descriptor: false, emotion: false, iris: false },
+};
+
+/** Frames one after another through one worker: wall ms per frame, and CPU ms per frame of the whole process. */
+async function singleWorker(frames: I420Frame[], config: Omit<HumanFaceEngineConfig, 'workers'>) {
+  const engine = HumanFaceEngine.create({ workers: 1, ...config });
+  const ms: number[] = [];
+  try {
+    await engine.ready();
+    const cpu = process.cpuUsage();
+    for (const frame of frames) {
+      const started = performance.now();
+      // A copy: analyze moves the buffer, and the frames are reused by the next variant.
+      await engine.analyze({ ...frame, data: frame.data.slice() }, 'bench');
+      ms.push(performance.now() - started);
+    }
+    const used = process.cpuUsage(cpu);
+    return { ms, cpuMsPerFrame: (used.user + used.system) / 1000 / frames.length };
+  } finally {
+    await engine.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -27,35 +61,36 @@ async function main(): Promise<void> {
       clip: { type: 'string', default: join(fixturesDir(), 'videos', 'blink_webcam_viet281101.h264.mp4') },
       workers: { type: 'string', default: String(availableParallelism()) },
       frames: { type: 'string', default: '150' },
+      fps: { type: 'string', default: '30' },
+      streams: { type: 'string' },
+      variants: { type: 'boolean', default: false },
     },
   });
   const workers = Number(values.workers);
-  const frames = await decode(values.clip, Number(values.frames));
-  const single = HumanFaceEngine.create({ workers: 1 });
-  const ms: number[] = [];
-  try {
-    await single.ready();
-    for (const frame of frames) {
-      const started = performance.now();
-      await single.analyze(frame, 'bench');
-      ms.push(performance.now() - started);
+  const streams = Number(values.streams ?? workers);
+  const fps = Number(values.fps);
+  const frames = await decode(values.clip, Number(values.frames), fps);
+  if (values.variants) {
+    for (const [variant, config] of Object.entries(VARIANTS)) {
+      const { ms, cpuMsPerFrame } = await singleWorker(frames, config);
+      console.log(JSON.stringify({ variant, ms_per_frame_median: round1(median(ms)), cpu_ms_per_frame: round1(cpuMsPerFrame), frames: frames.length, fps }));
     }
-  } finally {
-    await single.close();
+    return;
   }
+  const { ms, cpuMsPerFrame } = await singleWorker(frames, {});
   const pool = HumanFaceEngine.create({ workers });
   let poolFps = 0;
   let rss = 0;
   try {
     await pool.ready();
     const started = performance.now();
-    // One stream per worker, each walking through the clip (a copy, since analyze moves buffers).
+    // Each stream walks through the clip (a copy, since analyze moves buffers).
     await Promise.all(
-      Array.from({ length: workers }, async (_, w) => {
+      Array.from({ length: streams }, async (_, w) => {
         for (const frame of frames) await pool.analyze({ ...frame, data: frame.data.slice() }, `stream-${w}`);
       }),
     );
-    poolFps = (workers * frames.length * 1000) / (performance.now() - started);
+    poolFps = (streams * frames.length * 1000) / (performance.now() - started);
     rss = process.memoryUsage().rss;
   } finally {
     await pool.close();
@@ -64,16 +99,23 @@ async function main(): Promise<void> {
   const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
   console.log(
     JSON.stringify({
-      ms_per_frame_median: Number(median(ms).toFixed(1)),
-      ms_per_frame_p95: Number(sorted[Math.floor(sorted.length * 0.95)].toFixed(1)),
-      fps_single_worker: Number((1000 / mean).toFixed(1)),
-      fps_pool: Number(poolFps.toFixed(1)),
+      ms_per_frame_median: round1(median(ms)),
+      ms_per_frame_p95: round1(sorted[Math.floor(sorted.length * 0.95)]),
+      cpu_ms_per_frame: round1(cpuMsPerFrame),
+      fps_single_worker: round1(1000 / mean),
+      fps_pool: round1(poolFps),
       rss_mb: Math.round(rss / 2 ** 20),
       workers,
+      streams,
       frames: frames.length,
+      fps,
       size: `${frames[0].width}x${frames[0].height}`,
     }),
   );
+}
+
+function round1(n: number): number {
+  return Number(n.toFixed(1));
 }
 
 main().catch((error) => {

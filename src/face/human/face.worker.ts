@@ -11,6 +11,8 @@ import { toObservation } from './human-observation';
 import type { FaceWorkerOptions, WorkerReply, WorkerRequest } from './worker-protocol';
 
 const options = workerData as FaceWorkerOptions;
+/** Human's default: caches are used while the mean squared pixel change stays under this. */
+const CACHE_SENSITIVITY = 0.7;
 
 function faceConfig(o: FaceWorkerOptions) {
   return humanConfig({
@@ -18,10 +20,11 @@ function faceConfig(o: FaceWorkerOptions) {
     // Human tracks the face from the previous mesh (about half the cost per frame).
     detector: { rotation: false, maxDetected: o.maxFaces, minConfidence: 0.5, skipFrames: 30, skipTime: o.detectorSkipMs },
     mesh: { enabled: true },
-    iris: { enabled: true },
+    iris: { enabled: o.iris },
     // A short cache: a smile lasts about a second, the emotion model must see it.
-    emotion: { enabled: true, skipFrames: 2, skipTime: 150 },
-    description: { enabled: o.descriptor, skipFrames: 30, skipTime: 2000 },
+    emotion: { enabled: o.emotion, skipFrames: 2, skipTime: 150 },
+    // No cache: the engine asks for a descriptor only on the frames that need one (see analyze).
+    description: { enabled: o.descriptor, skipFrames: 0, skipTime: 0 },
   });
 }
 
@@ -36,12 +39,23 @@ async function warmUp(human: Human): Promise<void> {
   await human.detect(tf.zeros([64, 64, 3]) as never);
 }
 
-async function analyze(human: Human, frame: I420Frame) {
+/** Stream of the previous frame: Human's caches (face boxes, emotion) belong to whatever it analysed last. */
+let lastStream: string | undefined;
+
+async function analyze(human: Human, frame: I420Frame, request: WorkerRequest) {
   const tf = humanTf();
   const rgb = i420ToRgb(frame);
   const input = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32');
+  // A frame of another stream (or of none) must not reuse the previous stream's faces: cacheSensitivity 0 turns
+  // every cache off for this frame. Otherwise Human's default: caches used while the picture changes little.
+  const sameStream = request.stream !== undefined && request.stream === lastStream;
+  lastStream = request.stream;
   try {
-    const result = await human.detect(input as never);
+    // Human merges this into its config: faceres runs on this frame only when asked.
+    const result = await human.detect(input as never, {
+      cacheSensitivity: sameStream ? CACHE_SENSITIVITY : 0,
+      face: { description: { enabled: options.descriptor && request.descriptor } },
+    });
     if (result.error) throw new Error(result.error);
     return toObservation(result, frame);
   } finally {
@@ -69,7 +83,7 @@ async function main(): Promise<void> {
       data: new Uint8Array(request.buffer),
     };
     const started = performance.now();
-    analyze(human, frame).then(
+    analyze(human, frame, request).then(
       (observation) => reply({ type: 'result', id: request.id, observation, ms: performance.now() - started, buffer: request.buffer }),
       (error: Error) => reply({ type: 'error', id: request.id, message: error.message, buffer: request.buffer }),
     );

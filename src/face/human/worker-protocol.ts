@@ -6,8 +6,12 @@ export interface FaceWorkerOptions {
   maxFaces: number;
   /** Longest time the detector may be skipped in favour of mesh tracking, ms. */
   detectorSkipMs: number;
-  /** Compute Human's faceres embedding as the identity descriptor. */
+  /** Load Human's faceres model; frames asking for a descriptor get its embedding. */
   descriptor: boolean;
+  /** Run the emotion model (the `happy` input of the smile score). */
+  emotion: boolean;
+  /** Run the iris model (refines the eye contour the blink's eye aspect ratio reads). */
+  iris: boolean;
 }
 
 /** One frame to analyse; `buffer` holds the I420 picture and is transferred, not copied. */
@@ -17,6 +21,10 @@ export interface WorkerRequest {
   height: number;
   timestampMs: number;
   buffer: ArrayBuffer;
+  /** Compute the identity descriptor for this frame (the engine asks only now and then: faceres is costly). */
+  descriptor: boolean;
+  /** The caller's stream (e.g. the flow id), when it has one. */
+  stream?: string;
 }
 
 /** What a worker answers; frame buffers are transferred back to the caller. */
