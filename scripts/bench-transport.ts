@@ -4,7 +4,8 @@
  * frame numbers stamped in, and reports what it receives. Prints one JSON line.
  *
  * Adapter level: ProtooTransport joined directly (no HTTP, no face engine); first_instruction_s counts from the
- * join() call. Options (env): BENCH_SECONDS (10), BENCH_FPS (15), VISION_FIXTURES_DIR.
+ * join() call. Options (env): BENCH_SECONDS (10), BENCH_FPS (15, the subject's), INSTRUCTION_VIDEO_FPS (the service's
+ * default), VISION_FIXTURES_DIR.
  * Re-executes itself inside `unshare -n` with only loopback up (WebRTC would otherwise use a real interface).
  */
 import { fork, ChildProcess } from 'node:child_process';
@@ -12,6 +13,7 @@ import { nonstandard } from '@roamhq/wrtc';
 import { configureLogger } from '../src/observability/logger';
 import { InstructionRenderer } from '../src/render/instruction-renderer';
 import { ProtooTransport } from '../src/transport/protoo-transport';
+import { transportEnv } from '../src/transport/transport.env';
 import { readStamp, lumaStats } from '../test/harness/frame-marker';
 import { RoomServer } from '../test/harness/room-server';
 import { SubjectBot } from '../test/harness/subject-bot';
@@ -21,6 +23,8 @@ import { fixture } from '../test/support/fixtures';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const FPS = Number(process.env.BENCH_FPS ?? 15);
+/** Frame rate of the service's instruction video, as the service reads it. */
+const OUT_FPS = transportEnv.INSTRUCTION_VIDEO_FPS.parse(process.env.INSTRUCTION_VIDEO_FPS);
 const CLIP = 'blink_webcam_viet281101.webm';
 const epochMs = () => performance.timeOrigin + performance.now();
 
@@ -73,7 +77,7 @@ function conversionCosts(): { rgba_to_i420_ms: number; render_frame_ms: number }
 async function runBench(): Promise<void> {
   configureLogger('error');
   const server = await RoomServer.create();
-  const transport = ProtooTransport.create({ joinTimeoutMs: 10_000, requestTimeoutMs: 5000, fps: 15 });
+  const transport = ProtooTransport.create({ joinTimeoutMs: 10_000, requestTimeoutMs: 5000, fps: OUT_FPS });
   const sentAt = new Map<number, number>();
   const received: { at: number; instruction: boolean }[] = [];
   let sentWidth = 0;
@@ -118,6 +122,7 @@ async function runBench(): Promise<void> {
       level: 'adapter',
       fps_received: round((delivered - delivered0) / seconds),
       fps_sent: round((received.length - received0) / seconds),
+      instruction_video_fps: OUT_FPS,
       first_instruction_s: round(firstInstruction, 2),
       glass_to_analysis_ms_median: round(median(glass)),
       cpu_percent_per_flow: round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100),

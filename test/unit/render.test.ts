@@ -4,6 +4,7 @@ import { createCanvas } from '@napi-rs/canvas';
 import { Locales } from '../../src/common/locales';
 import { InstructionRenderer, TEXT_BOXES, VIDEO_HEIGHT, VIDEO_WIDTH } from '../../src/render/instruction-renderer';
 import { fitText, registerFont } from '../../src/render/text-layout';
+import { coverMap, drawMirrored, i420Size } from '../../src/render/i420-compose';
 import { lumaStats } from '../harness/frame-marker';
 import type { I420Frame } from '../../src/common/image';
 
@@ -77,6 +78,17 @@ describe(InstructionRenderer.name, () => {
       assert.ok(lumaStats(out, 10, 200, 150, 300).mean > 190, `${w}x${h}: bright half on the left`);
       assert.ok(lumaStats(out, 490, 200, 630, 300).mean < 70, `${w}x${h}: dark half on the right`);
     }
+  });
+
+  it('should mirror a 640x480 frame by reversing rows exactly as the lookup tables do', () => {
+    const frame = { width: 640, height: 480, timestampMs: 0, data: new Uint8Array(i420Size(640, 480)).map((_, i) => (i * 7919) % 251) };
+    const map = coverMap(640, 480, 640, 480);
+    assert.equal(map.mirrorOnly, true);
+    const fast = new Uint8Array(i420Size(640, 480));
+    const lookup = new Uint8Array(i420Size(640, 480));
+    drawMirrored(frame, map, fast);
+    drawMirrored(frame, { ...map, mirrorOnly: false }, lookup);
+    assert.deepEqual(fast, lookup);
   });
 
   it('should keep showing the subject after the frame was handed on and its buffer detached', () => {
