@@ -1,10 +1,29 @@
-import { num, oneOf, optionalStr, str } from './env';
+import { availableParallelism } from 'node:os';
+import { type EnvVar, num, oneOf, optionalStr, str } from './env';
+
+/**
+ * Concurrent flows one core carries by default. Measured with bench:flows on a 2-core machine (README, "Load"):
+ * a flow costs ≈ 16 % of a core for its video in and out plus ≈ 50 ms of CPU per analysed frame once several
+ * flows share a face worker, so two flows per core still analyse ≈ 5 frames/s each, which the time-based
+ * liveness runtime passes; beyond that flows slow towards 1–2 frames/s.
+ */
+export const FLOWS_PER_CORE = 2;
+
+/** MAX_CONCURRENT_FLOWS: explicit, or FLOWS_PER_CORE × the cores this process may use. */
+function concurrentFlows(doc: string): EnvVar<number> {
+  const explicit = num(FLOWS_PER_CORE, doc, { min: 1, max: 1000 });
+  return {
+    example: '',
+    doc: `${doc}; empty means ${FLOWS_PER_CORE} per core (os.availableParallelism())`,
+    parse: (raw) => (raw === undefined || raw.trim() === '' ? FLOWS_PER_CORE * availableParallelism() : explicit.parse(raw)),
+  };
+}
 
 export const serverEnv = {
   PORT: num(5000, 'HTTP port of the service', { min: 1, max: 65535 }),
   HOST: str('0.0.0.0', 'Address the HTTP server binds'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info', 'Log level'),
-  MAX_CONCURRENT_FLOWS: num(8, 'Flows running at once; more joins get 429', { min: 1, max: 1000 }),
+  MAX_CONCURRENT_FLOWS: concurrentFlows('Flows running at once; more joins get 429'),
   SHUTDOWN_GRACE_S: num(30, 'On SIGTERM, time running flows get to finish before they fail with service_shutdown', { min: 0, max: 3600 }),
   VISION_API_KEY: optionalStr('When set, /join-call, /flows and /face_match require it in X-API-Key (or Authorization: Bearer)'),
   JOIN_RATE_LIMIT_PER_MIN: num(60, 'POST /join-call requests per minute from one client address', { min: 1, max: 100000 }),

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigError } from '../../src/config/env';
+import { FLOWS_PER_CORE } from '../../src/config/server.env';
 import { renderEnvExample } from '../../src/config/env-example';
 import { ENV_EXAMPLE_PATH } from '../../scripts/env-example';
 
@@ -32,6 +34,12 @@ describe('configuration', () => {
           error.message.includes(name),
         ),
     );
+  });
+
+  it('should size MAX_CONCURRENT_FLOWS to the machine unless set', () => {
+    assert.equal(loadConfig({}).server.MAX_CONCURRENT_FLOWS, FLOWS_PER_CORE * availableParallelism());
+    assert.equal(loadConfig({ MAX_CONCURRENT_FLOWS: '3' }).server.MAX_CONCURRENT_FLOWS, 3);
+    assert.throws(() => loadConfig({ MAX_CONCURRENT_FLOWS: '0' }), /MAX_CONCURRENT_FLOWS/);
   });
 
   it('should parse lists, floats and URLs', () => {
