@@ -116,7 +116,8 @@ describe('privacy: frames and embeddings are released when the flow ends', { tim
     const flows = FLOWS + 1;
     assert.ok(counts['subject frame'] >= flows * 30, JSON.stringify(counts));
     assert.ok(counts['frame buffer'] >= flows * 10 && counts['observation'] >= flows * 10, JSON.stringify(counts));
-    assert.ok(counts['face descriptor'] >= flows * 10, JSON.stringify(counts));
+    // The engine computes a descriptor about once a second (HumanFaceEngine descriptorEveryMs), not per frame.
+    assert.ok(counts['face descriptor'] >= flows * 2, JSON.stringify(counts));
     assert.ok(counts['live capture'] >= flows * 3, JSON.stringify(counts));
     assert.ok(counts['embedding vector'] >= flows * 4 && counts['reference image'] === flows, JSON.stringify(counts));
   });

@@ -39,20 +39,59 @@ async function warmUp(human: Human): Promise<void> {
   await human.detect(tf.zeros([64, 64, 3]) as never);
 }
 
-/** Stream of the previous frame: Human's caches (face boxes, emotion) belong to whatever it analysed last. */
-let lastStream: string | undefined;
+/** A Human of this worker and the stream whose frame it analysed last (its caches describe that stream's face). */
+interface Tracker {
+  human: Human;
+  stream?: string;
+  /** performance.now() of its last frame. */
+  usedMs: number;
+}
 
-async function analyze(human: Human, frame: I420Frame, request: WorkerRequest) {
+/**
+ * One Human per stream, options.trackersPerWorker of them, all loaded and warmed up at start (loading one when a
+ * flow starts stalled the worker's other flows for seconds). Human keeps its tracking caches (face boxes between
+ * detector runs, emotion) in module state, not per instance, so each tracker is a separate load of the bundle
+ * (≈ 75 MB each). A stream keeps its tracker until it ends; streams past the limit share the first one and,
+ * switching streams on every frame, run the detector (≈ 25 ms) and emotion each time.
+ */
+class Trackers {
+  private constructor(private readonly all: Tracker[]) {}
+
+  static async load(count: number): Promise<Trackers> {
+    const all: Tracker[] = [];
+    for (let i = 0; i < count; i++) {
+      const human = await createHuman(faceConfig(options), { freshModule: i > 0 });
+      await warmUp(human);
+      all.push({ human, usedMs: 0 });
+    }
+    return new Trackers(all);
+  }
+
+  /** The tracker for this stream: its own, else one idle for TRACKER_IDLE_MS (its flow ended), else the first. */
+  for(stream: string | undefined): Tracker {
+    const now = performance.now();
+    const own = stream === undefined ? undefined : this.all.find((t) => t.stream === stream);
+    const idle = stream === undefined ? undefined : this.all.find((t, i) => i > 0 && (t.stream === undefined || now - t.usedMs > TRACKER_IDLE_MS));
+    const pick = own ?? idle ?? this.all[0];
+    pick.usedMs = now;
+    return pick;
+  }
+}
+
+/** A tracker this long without a frame (its flow ended) goes to the next new stream. */
+const TRACKER_IDLE_MS = 10_000;
+
+async function analyze(tracker: Tracker, frame: I420Frame, request: WorkerRequest) {
   const tf = humanTf();
   const rgb = i420ToRgb(frame);
   const input = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32');
   // A frame of another stream (or of none) must not reuse the previous stream's faces: cacheSensitivity 0 turns
   // every cache off for this frame. Otherwise Human's default: caches used while the picture changes little.
-  const sameStream = request.stream !== undefined && request.stream === lastStream;
-  lastStream = request.stream;
+  const sameStream = request.stream !== undefined && request.stream === tracker.stream;
+  tracker.stream = request.stream;
   try {
     // Human merges this into its config: faceres runs on this frame only when asked.
-    const result = await human.detect(input as never, {
+    const result = await tracker.human.detect(input as never, {
       cacheSensitivity: sameStream ? CACHE_SENSITIVITY : 0,
       face: { description: { enabled: options.descriptor && request.descriptor } },
     });
@@ -67,14 +106,15 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('face.worker must run in a worker thread');
   const reply = (message: WorkerReply) => port.postMessage(message, 'buffer' in message ? [message.buffer] : []);
-  let human: Human;
+  let trackers: Trackers;
   try {
-    human = await createHuman(faceConfig(options));
-    await warmUp(human);
+    trackers = await Trackers.load(Math.max(1, options.trackersPerWorker));
   } catch (error) {
     reply({ type: 'failed', message: (error as Error).message });
     return;
   }
+  // One frame at a time: Human's detect awaits inside, and two frames must not interleave in one tracker's caches.
+  let queue: Promise<unknown> = Promise.resolve();
   port.on('message', (request: WorkerRequest) => {
     const frame: I420Frame = {
       width: request.width,
@@ -82,11 +122,15 @@ async function main(): Promise<void> {
       timestampMs: request.timestampMs,
       data: new Uint8Array(request.buffer),
     };
-    const started = performance.now();
-    analyze(human, frame, request).then(
-      (observation) => reply({ type: 'result', id: request.id, observation, ms: performance.now() - started, buffer: request.buffer }),
-      (error: Error) => reply({ type: 'error', id: request.id, message: error.message, buffer: request.buffer }),
-    );
+    queue = queue.then(async () => {
+      const started = performance.now();
+      try {
+        const observation = await analyze(trackers.for(request.stream), frame, request);
+        reply({ type: 'result', id: request.id, observation, ms: performance.now() - started, buffer: request.buffer });
+      } catch (error) {
+        reply({ type: 'error', id: request.id, message: (error as Error).message, buffer: request.buffer });
+      }
+    });
   });
   reply({ type: 'ready' });
 }

@@ -57,8 +57,14 @@ export function humanTf(): TfCore {
   return require('@tensorflow/tfjs-core') as TfCore;
 }
 
-/** Loads Human's Node+WASM build by path (the package's `exports` map does not expose it to `require`). */
-export function loadHumanModule(): HumanModule {
+const HUMAN_BUNDLE = join(HUMAN_DIR, 'human.node-wasm.js');
+
+/**
+ * Loads Human's Node+WASM build by path (the package's `exports` map does not expose it to `require`).
+ * `freshModule` loads a separate copy of the bundle: Human keeps its caches in module state, so two Humans of
+ * one module share them. TFJS and its WASM backend stay shared.
+ */
+export function loadHumanModule(freshModule = false): HumanModule {
   const tf = humanTf();
   if (!routerInstalled) {
     // TFJS routers answer null for URLs they do not own; its typings omit that.
@@ -69,7 +75,8 @@ export function loadHumanModule(): HumanModule {
     tf.io.registerLoadRouter(router as Parameters<TfCore['io']['registerLoadRouter']>[0]);
     routerInstalled = true;
   }
-  return require(join(HUMAN_DIR, 'human.node-wasm.js')) as HumanModule;
+  if (freshModule) delete require.cache[HUMAN_BUNDLE];
+  return require(HUMAN_BUNDLE) as HumanModule;
 }
 
 /**
@@ -95,9 +102,9 @@ export function humanConfig(face: Partial<Config['face']>): Partial<Config> {
   };
 }
 
-/** A ready Human: backend initialised and the enabled models loaded from local files. */
-export async function createHuman(config: Partial<Config>): Promise<Human> {
-  const { Human: HumanClass } = loadHumanModule();
+/** A ready Human: backend initialised and the enabled models loaded from local files (see loadHumanModule). */
+export async function createHuman(config: Partial<Config>, options: { freshModule?: boolean } = {}): Promise<Human> {
+  const { Human: HumanClass } = loadHumanModule(options.freshModule);
   const human = new HumanClass(config);
   await human.init();
   await human.load();

@@ -12,6 +12,8 @@ export interface FaceWorkerOptions {
   emotion: boolean;
   /** Run the iris model (refines the eye contour the blink's eye aspect ratio reads). */
   iris: boolean;
+  /** Human instances per worker, one per recent stream (each keeps that stream's tracking caches). */
+  trackersPerWorker: number;
 }
 
 /** One frame to analyse; `buffer` holds the I420 picture and is transferred, not copied. */
