@@ -27,7 +27,7 @@ async function decode(file: string, count: number, fps: number): Promise<I420Fra
 
 /** Model sets compared by --variants. */
 const VARIANTS: Record<string, Omit<HumanFaceEngineConfig, 'workers'>> = {
-  'default': {},
+  default: {},
   'descriptor-every-frame': { descriptorEveryMs: 0, descriptorEveryFrames: 1 },
   'no-descriptor': { descriptor: false },
   'no-descriptor-no-emotion': { descriptor: false, emotion: false },
@@ -73,7 +73,15 @@ async function main(): Promise<void> {
   if (values.variants) {
     for (const [variant, config] of Object.entries(VARIANTS)) {
       const { ms, cpuMsPerFrame } = await singleWorker(frames, config);
-      console.log(JSON.stringify({ variant, ms_per_frame_median: round1(median(ms)), cpu_ms_per_frame: round1(cpuMsPerFrame), frames: frames.length, fps }));
+      console.log(
+        JSON.stringify({
+          variant,
+          ms_per_frame_median: round1(median(ms)),
+          cpu_ms_per_frame: round1(cpuMsPerFrame),
+          frames: frames.length,
+          fps,
+        }),
+      );
     }
     return;
   }

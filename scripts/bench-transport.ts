@@ -28,7 +28,8 @@ const OUT_FPS = transportEnv.INSTRUCTION_VIDEO_FPS.parse(process.env.INSTRUCTION
 const CLIP = 'blink_webcam_viet281101.webm';
 const epochMs = () => performance.timeOrigin + performance.now();
 
-type BotMessage = { type: 'sent'; n: number; at: number } | { type: 'received'; at: number; instruction: boolean } | { type: 'ready'; sentWidth: number };
+type BotMessage =
+  { type: 'sent'; n: number; at: number } | { type: 'received'; at: number; instruction: boolean } | { type: 'ready'; sentWidth: number };
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -66,11 +67,21 @@ function conversionCosts(): { rgba_to_i420_ms: number; render_frame_ms: number }
   const rgba = new Uint8Array(w * h * 4).fill(100);
   const i420 = new Uint8Array((w * h * 3) / 2);
   const renderer = new InstructionRenderer();
-  renderer.setScreen({ phase: 'challenge', text: 'Parpadea con ambos ojos', challenge: { index: 1, total: 2, secondsLeft: 8, progress: 0.3 } });
+  renderer.setScreen({
+    phase: 'challenge',
+    text: 'Parpadea con ambos ojos',
+    challenge: { index: 1, total: 2, secondsLeft: 8, progress: 0.3 },
+  });
   renderer.setSubjectFrame({ width: w, height: h, data: i420, timestampMs: 0 });
   return {
-    rgba_to_i420_ms: round(timeIt(100, () => nonstandard.rgbaToI420({ width: w, height: h, data: rgba }, { width: w, height: h, data: i420 })), 3),
-    render_frame_ms: round(timeIt(100, () => renderer.render()), 2),
+    rgba_to_i420_ms: round(
+      timeIt(100, () => nonstandard.rgbaToI420({ width: w, height: h, data: rgba }, { width: w, height: h, data: i420 })),
+      3,
+    ),
+    render_frame_ms: round(
+      timeIt(100, () => renderer.render()),
+      2,
+    ),
   };
 }
 
@@ -106,7 +117,11 @@ async function runBench(): Promise<void> {
       },
       new AbortController().signal,
     );
-    connection.show({ phase: 'challenge', text: 'Parpadea con ambos ojos', challenge: { index: 1, total: 2, secondsLeft: 9, progress: 0 } });
+    connection.show({
+      phase: 'challenge',
+      text: 'Parpadea con ambos ojos',
+      challenge: { index: 1, total: 2, secondsLeft: 9, progress: 0 },
+    });
     await waitUntil(() => received.some((r) => r.instruction) && delivered > 0, 15_000, 'video both ways');
     const firstInstruction = (received.find((r) => r.instruction)!.at - joinStarted) / 1000;
     // Steady state: counters over the window.

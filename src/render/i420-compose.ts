@@ -51,7 +51,15 @@ export function coverMap(srcWidth: number, srcHeight: number, outWidth: number, 
   };
 }
 
-function remapPlane(src: Uint8Array, srcOffset: number, srcStride: number, out: Uint8Array, outOffset: number, mx: Int32Array, my: Int32Array): void {
+function remapPlane(
+  src: Uint8Array,
+  srcOffset: number,
+  srcStride: number,
+  out: Uint8Array,
+  outOffset: number,
+  mx: Int32Array,
+  my: Int32Array,
+): void {
   const w = mx.length;
   for (let y = 0; y < my.length; y++) {
     const row = srcOffset + my[y] * srcStride;

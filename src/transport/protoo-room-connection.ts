@@ -11,6 +11,13 @@ import type { InstructionScreen, JoinRequest, RoomConnection, RoomListener, Room
 import { installWebRtcGlobals } from './webrtc-globals';
 
 /** Timing of one room connection. */
+/**
+ * Ceiling of the instruction video's bitrate, bit/s. Left alone, the encoder climbs to what loopback allows and
+ * spends CPU on it: bench:transport 13.5 % of a core per flow unbounded, 12.2 % at 500 kbit/s, 11.5 % at 300;
+ * at 300 kbit/s (640x480, 10 fps) the mirrored face is clear and the instruction text sharp.
+ */
+const INSTRUCTION_VIDEO_MAX_BITRATE = 300_000;
+
 export interface RoomConnectionOptions {
   /** Connect, join and start producing within this, or the join fails. */
   joinTimeoutMs: number;
@@ -139,7 +146,10 @@ export class ProtooRoomConnection implements RoomConnection {
     let onAbort: (() => void) | undefined;
     const stop = new Promise<never>((_, reject) => {
       const seconds = this.options.joinTimeoutMs / 1000;
-      timer = setTimeout(() => reject(transportFailed(`joining the room at ${this.where} timed out after ${seconds} s`)), this.options.joinTimeoutMs);
+      timer = setTimeout(
+        () => reject(transportFailed(`joining the room at ${this.where} timed out after ${seconds} s`)),
+        this.options.joinTimeoutMs,
+      );
       onAbort = () => reject(transportFailed('joining the room was cancelled'));
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
@@ -175,7 +185,14 @@ export class ProtooRoomConnection implements RoomConnection {
     const track = this.own(this.source.createTrack() as unknown as MediaStreamTrack & Closable, (t) => t.stop());
     // VP8 costs the least CPU to encode and every browser decodes it.
     const codec = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
-    this.own(await this.sendTransport.produce({ track, codec, appData: { source: 'vision-instructions' } }));
+    this.own(
+      await this.sendTransport.produce({
+        track,
+        codec,
+        encodings: [{ maxBitrate: INSTRUCTION_VIDEO_MAX_BITRATE }],
+        appData: { source: 'vision-instructions' },
+      }),
+    );
     this.sendFrame();
     this.ticker = setInterval(() => this.sendFrame(), Math.round(1000 / this.options.fps));
     this.joined = true;
@@ -251,7 +268,13 @@ export class ProtooRoomConnection implements RoomConnection {
         if (this.subject || this.subjectGone) throw new Error('only the subject video is consumed');
         if (!this.recvTransport || this.closed) throw new Error('not ready to consume');
         const consumer = this.own(
-          await this.recvTransport.consume({ id: d.id, producerId: d.producerId, kind: d.kind, rtpParameters: d.rtpParameters, appData: { peerId: d.peerId } }),
+          await this.recvTransport.consume({
+            id: d.id,
+            producerId: d.producerId,
+            kind: d.kind,
+            rtpParameters: d.rtpParameters,
+            appData: { peerId: d.peerId },
+          }),
         );
         const sink = this.own(new nonstandard.RTCVideoSink(consumer.track as never), (s) => s.stop());
         sink.onframe = ((event: { frame: { width: number; height: number; data: Uint8Array } }) => this.onFrame(event.frame)) as never;

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { ALL_CHALLENGES } from '../../challenges';
 import type { ChallengeDefinition } from '../../src/liveness/challenge-definition';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
-import { advanceChallenge, allPassed, currentPassed, DEFAULT_LIVENESS_SETTINGS, observeFace, startLiveness } from '../../src/liveness/liveness';
+import {
+  advanceChallenge,
+  allPassed,
+  currentPassed,
+  DEFAULT_LIVENESS_SETTINGS,
+  observeFace,
+  startLiveness,
+} from '../../src/liveness/liveness';
 import type { FaceObservation } from '../../src/face/face-observation';
 import { loadTrace, replayChallenge } from '../traces/trace';
 
@@ -86,7 +93,14 @@ describe('challenge plugins on traces of real clips', () => {
 
   // What talking does trigger is documented in challenges/README.md; here: never faster than the real attempts
   // above (smile 2.4 s, open-close-mouth 2.1 s from the clip start, including their neutral lead-in).
-  for (const clip of ['retalking_face_1', 'retalking_face_2', 'retalking_face_3', 'retalking_face_4', 'retalking_face_5', 'tpsmm_driving']) {
+  for (const clip of [
+    'retalking_face_1',
+    'retalking_face_2',
+    'retalking_face_3',
+    'retalking_face_4',
+    'retalking_face_5',
+    'tpsmm_driving',
+  ]) {
     test(`talking (${clip}) does not pass smile or open-close-mouth faster than a real attempt`, () => {
       const smile = run('smile', clip);
       assert.ok(!smile.passed || smile.atS! > 2.8, `smile at ${smile.atS}`);

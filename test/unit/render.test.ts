@@ -106,7 +106,12 @@ describe(InstructionRenderer.name, () => {
   it('should draw the instruction, the challenge bar with its progress and a warning', () => {
     const renderer = new InstructionRenderer();
     renderer.setSubjectFrame(halves(640, 480));
-    renderer.setScreen({ phase: 'challenge', text: 'Sonríe', warning: 'Acércate a la cámara', challenge: { index: 2, total: 3, secondsLeft: 7, progress: 0.5 } });
+    renderer.setScreen({
+      phase: 'challenge',
+      text: 'Sonríe',
+      warning: 'Acércate a la cámara',
+      challenge: { index: 2, total: 3, secondsLeft: 7, progress: 0.5 },
+    });
     const out = picture(renderer.render());
     assert.ok(lumaStats(out, 200, 10, 440, 45).std > 30, 'instruction text');
     assert.ok(lumaStats(out, 60, 360, 580, 400).mean > 120, 'warning box');
@@ -125,7 +130,7 @@ describe(InstructionRenderer.name, () => {
       // V sample at the panel's left edge (red is high V, green low).
       const luma = VIDEO_WIDTH * VIDEO_HEIGHT;
       const cw = VIDEO_WIDTH / 2;
-      return data[luma + cw * (VIDEO_HEIGHT / 4) + 40 + (luma / 4)];
+      return data[luma + cw * (VIDEO_HEIGHT / 4) + 40 + luma / 4];
     };
     assert.ok(chroma('not_verified') > chroma('verified') + 40);
   });

@@ -71,7 +71,8 @@ class Trackers {
   for(stream: string | undefined): Tracker {
     const now = performance.now();
     const own = stream === undefined ? undefined : this.all.find((t) => t.stream === stream);
-    const idle = stream === undefined ? undefined : this.all.find((t, i) => i > 0 && (t.stream === undefined || now - t.usedMs > TRACKER_IDLE_MS));
+    const idle =
+      stream === undefined ? undefined : this.all.find((t, i) => i > 0 && (t.stream === undefined || now - t.usedMs > TRACKER_IDLE_MS));
     const pick = own ?? idle ?? this.all[0];
     pick.usedMs = now;
     return pick;

@@ -149,7 +149,15 @@ export class HumanFaceEngine implements FaceAnalysisPort {
       frame,
       () => ({ moved: whole }),
       (id) => {
-        const request: WorkerRequest = { id, width: frame.width, height: frame.height, timestampMs: frame.timestampMs, buffer, descriptor, stream };
+        const request: WorkerRequest = {
+          id,
+          width: frame.width,
+          height: frame.height,
+          timestampMs: frame.timestampMs,
+          buffer,
+          descriptor,
+          stream,
+        };
         member.inFlight++;
         member.worker.postMessage(request, [buffer]);
       },
@@ -176,7 +184,9 @@ export class HumanFaceEngine implements FaceAnalysisPort {
     if (!stream) return true;
     const last = stream.descriptorMs;
     const due =
-      last === undefined || nowMs < last || (nowMs - last >= this.descriptorEvery.ms && stream.framesSinceDescriptor + 1 >= this.descriptorEvery.frames);
+      last === undefined ||
+      nowMs < last ||
+      (nowMs - last >= this.descriptorEvery.ms && stream.framesSinceDescriptor + 1 >= this.descriptorEvery.frames);
     if (!due) {
       stream.framesSinceDescriptor++;
       return false;
