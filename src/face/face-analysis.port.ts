@@ -1,15 +1,25 @@
 import type { I420Frame, RawImage } from '../common/image';
 import type { FaceObservation } from './face-observation';
 
+/**
+ * Which costly measurements a caller reads (the flow: those its challenges need). Engines may measure the rest
+ * more cheaply or not at all: without `eyes` eye openness is rougher, without `smile` the smile score is 0.
+ */
+export interface AnalysisNeeds {
+  eyes: boolean;
+  smile: boolean;
+}
+
 /** Analyses subject frames. Implementations keep at most one frame in flight per caller. */
 export interface FaceAnalysisPort {
   /** Resolves once the engine is loaded and warm. */
   ready(): Promise<void>;
   /**
    * Analyses one frame. `stream` (the flow id) keeps a flow's frames together so tracking caches help. The
-   * frame's buffer may be lent to a worker: do not read `frame.data` until the promise settles.
+   * frame's buffer may be lent to a worker: do not read `frame.data` until the promise settles. Without `needs`,
+   * everything is measured.
    */
-  analyze(frame: I420Frame, stream?: string): Promise<FaceObservation>;
+  analyze(frame: I420Frame, stream?: string, needs?: AnalysisNeeds): Promise<FaceObservation>;
   /** The frame as RGB, for keeping it as live evidence for matching. */
   toRgb(frame: I420Frame): RawImage;
 }

@@ -5,6 +5,7 @@ import type { Locales } from '../common/locales';
 import type { FaceAnalysisPort } from '../face/face-analysis.port';
 import type { ChallengePlugins } from '../liveness/liveness';
 import { matchingScore } from '../liveness/liveness';
+import { analysisNeeds } from '../liveness/challenge-registry';
 import type { MatcherPort } from '../matcher/matcher.port';
 import type { ReferenceImage, ReferencePort, ReferenceSource } from '../references/reference.port';
 import type { RoomConnection, TransportPort } from '../transport/transport.port';
@@ -90,12 +91,13 @@ export function createFlowActors(deps: FlowDeps) {
     }),
 
     /** Analyses subject frames (latest frame wins) and keeps the best ones as live evidence. */
-    watchFace: fromCallback<EventObject, { flowId: string }, FlowEvent>(({ input, sendBack }) => {
+    watchFace: fromCallback<EventObject, { flowId: string; challengeIds: string[] }, FlowEvent>(({ input, sendBack }) => {
       let stopped = false;
       let errors = 0;
+      const needs = analysisNeeds(deps.plugins, input.challengeIds);
       const stopConsuming = deps.frames.consume(async (frame) => {
         try {
-          const observation = await deps.face.analyze(frame, input.flowId);
+          const observation = await deps.face.analyze(frame, input.flowId, needs);
           errors = 0;
           if (stopped) return;
           const score = observation.faceCount === 1 && observation.face ? matchingScore(observation.face) : undefined;

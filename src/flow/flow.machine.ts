@@ -191,7 +191,11 @@ export function createFlowMachine(deps: FlowDeps) {
           },
           challenges: {
             description: 'The selected challenges, one after another, while the best frames are kept',
-            invoke: { id: 'watchFace', src: 'watchFace', input: ({ context }) => ({ flowId: context.flowId }) },
+            invoke: {
+              id: 'watchFace',
+              src: 'watchFace',
+              input: ({ context }) => ({ flowId: context.flowId, challengeIds: context.liveness.challenges.map((c) => c.id) }),
+            },
             on: {
               FACE_OBSERVED: {
                 actions: [{ type: 'observe', params: ({ event }) => ({ observation: event.observation }) }, 'showChallenge'],

@@ -6,11 +6,18 @@ import { join } from 'node:path';
 import { ALL_CHALLENGES } from '../../challenges';
 import { LOCALES_DIR, Locales } from '../../src/common/locales';
 import { defineChallenge } from '../../src/liveness/challenge-definition';
-import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
+import { analysisNeeds, ChallengeRegistry } from '../../src/liveness/challenge-registry';
 
 const CHALLENGES_DIR = join(__dirname, '..', '..', '..', 'challenges');
 const dummy = (id: string, instructionKey = `challenge.${id}`) =>
-  defineChallenge({ id, instructionKey, needs: [], thresholds: {}, initialState: () => ({}), step: (state) => ({ state, progress: 0, status: 'running' }) });
+  defineChallenge({
+    id,
+    instructionKey,
+    needs: [],
+    thresholds: {},
+    initialState: () => ({}),
+    step: (state) => ({ state, progress: 0, status: 'running' }),
+  });
 
 /** A random source that replays the given values. */
 const sequence = (values: number[]) => {
@@ -19,9 +26,25 @@ const sequence = (values: number[]) => {
 };
 
 describe(ChallengeRegistry.name, () => {
+  test('the face engine measures eyes and smiles only for the challenges that read them', () => {
+    const { plugins } = new ChallengeRegistry(ALL_CHALLENGES);
+    assert.deepEqual(analysisNeeds(plugins, ['blink', 'turn-head-right']), { eyes: true, smile: false });
+    // open-close-mouth reads the smile too: a grin parts the lips without being an open mouth.
+    assert.deepEqual(analysisNeeds(plugins, ['open-close-mouth', 'turn-head-left']), { eyes: false, smile: true });
+    assert.deepEqual(analysisNeeds(plugins, ['look-up', 'look-down']), { eyes: false, smile: false });
+  });
+
   test('ships the seven plugins with their locale texts in every language', () => {
     const registry = new ChallengeRegistry(ALL_CHALLENGES, Locales.load());
-    assert.deepEqual(registry.ids.sort(), ['blink', 'look-down', 'look-up', 'open-close-mouth', 'smile', 'turn-head-left', 'turn-head-right']);
+    assert.deepEqual(registry.ids.sort(), [
+      'blink',
+      'look-down',
+      'look-up',
+      'open-close-mouth',
+      'smile',
+      'turn-head-left',
+      'turn-head-right',
+    ]);
   });
 
   test('duplicate ids throw', () => {
@@ -48,8 +71,14 @@ describe(ChallengeRegistry.name, () => {
     }
     const allowed = ['blink', 'smile'];
     assert.deepEqual(registry.select(2, allowed, () => 0.99).sort(), allowed.sort());
-    assert.deepEqual(registry.select(1, allowed, () => 0), registry.select(1, allowed, () => 0));
-    assert.notDeepEqual(registry.select(2, allowed, () => 0), registry.select(2, allowed, () => 0.99));
+    assert.deepEqual(
+      registry.select(1, allowed, () => 0),
+      registry.select(1, allowed, () => 0),
+    );
+    assert.notDeepEqual(
+      registry.select(2, allowed, () => 0),
+      registry.select(2, allowed, () => 0.99),
+    );
   });
 
   test('select refuses unknown ids and impossible counts', () => {
@@ -59,7 +88,9 @@ describe(ChallengeRegistry.name, () => {
   });
 
   test('every hint key a plugin can show exists in every locale', () => {
-    const sources = readdirSync(CHALLENGES_DIR).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(CHALLENGES_DIR, f), 'utf8'));
+    const sources = readdirSync(CHALLENGES_DIR)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(join(CHALLENGES_DIR, f), 'utf8'));
     const keys = new Set(sources.flatMap((s) => [...s.matchAll(/'((?:hint|warning)\.[a-z_]+)'/g)].map((m) => m[1])));
     assert.ok(keys.size >= 3);
     const locales = Locales.load(LOCALES_DIR);

@@ -94,7 +94,11 @@ async function analyze(tracker: Tracker, frame: I420Frame, request: WorkerReques
     // Human merges this into its config: faceres runs on this frame only when asked.
     const result = await tracker.human.detect(input as never, {
       cacheSensitivity: sameStream ? CACHE_SENSITIVITY : 0,
-      face: { description: { enabled: options.descriptor && request.descriptor } },
+      face: {
+        description: { enabled: options.descriptor && request.descriptor },
+        emotion: { enabled: options.emotion && request.emotion },
+        iris: { enabled: options.iris && request.iris },
+      },
     });
     if (result.error) throw new Error(result.error);
     return toObservation(result, frame);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { I420Frame, RawImage } from '../../common/image';
 import { VisionError } from '../../common/errors';
-import type { FaceAnalysisPort } from '../face-analysis.port';
+import type { AnalysisNeeds, FaceAnalysisPort } from '../face-analysis.port';
 import type { FaceObservation } from '../face-observation';
 import { frameToRgb, PendingFrames } from '../pending-frames';
 import type { FaceWorkerOptions, WorkerReply, WorkerRequest } from './worker-protocol';
@@ -136,7 +136,7 @@ export class HumanFaceEngine implements FaceAnalysisPort {
    * Analyses one frame. `stream` (e.g. the flow id) keeps a caller's frames on one worker. The caller must keep at
    * most one frame in flight per stream and must not read `frame.data` until the promise settles.
    */
-  async analyze(frame: I420Frame, stream?: string): Promise<FaceObservation> {
+  async analyze(frame: I420Frame, stream?: string, needs: AnalysisNeeds = { eyes: true, smile: true }): Promise<FaceObservation> {
     this.requests.admit(frame);
     await this.started;
     const sticky = stream === undefined ? undefined : this.stick(stream, frame.timestampMs);
@@ -157,6 +157,8 @@ export class HumanFaceEngine implements FaceAnalysisPort {
           buffer,
           descriptor,
           stream,
+          emotion: needs.smile,
+          iris: needs.eyes,
         };
         member.inFlight++;
         member.worker.postMessage(request, [buffer]);

@@ -27,6 +27,10 @@ export interface WorkerRequest {
   descriptor: boolean;
   /** The caller's stream (e.g. the flow id), when it has one. */
   stream?: string;
+  /** Run the emotion model on this frame (when loaded): the smile score needs it. */
+  emotion: boolean;
+  /** Run the iris model on this frame (when loaded): the blink needs its eye contour. */
+  iris: boolean;
 }
 
 /** What a worker answers; frame buffers are transferred back to the caller. */
