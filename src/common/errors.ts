@@ -2,6 +2,7 @@
 export const FAILURE_REASONS = [
   'challenge_failed',
   'challenge_timeout',
+  'analysis_too_slow',
   'multiple_faces',
   'face_lost',
   'face_changed',

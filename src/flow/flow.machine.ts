@@ -2,7 +2,16 @@ import { assign, sendTo, setup } from 'xstate';
 import type { FlowOutcome } from '../callbacks/callback.port';
 import { CallbackError } from '../callbacks/callback.port';
 import { FailureReason, messageOf, reasonOf } from '../common/errors';
-import { advanceChallenge, allPassed, currentPassed, failCurrent, isStarted, observeFace, startLiveness } from '../liveness/liveness';
+import {
+  advanceChallenge,
+  allPassed,
+  analysedTooSlowly,
+  currentPassed,
+  failCurrent,
+  isStarted,
+  observeFace,
+  startLiveness,
+} from '../liveness/liveness';
 import type { MatchResult } from '../matcher/matcher.port';
 import type { ReferenceImage } from '../references/reference.port';
 import { createFlowActors, FlowDeps } from './flow.actors';
@@ -49,6 +58,7 @@ export function createFlowMachine(deps: FlowDeps) {
       challengeStarted: ({ context }) => isStarted(context.liveness),
       livenessFailed: ({ context }) => context.liveness.failure !== undefined,
       challengePassed: ({ context }) => currentPassed(context.liveness),
+      analysisTooSlow: ({ context }) => analysedTooSlowly(context.liveness, context.settings.challengeTimeoutMs, context.settings.liveness),
       allChallengesPassed: ({ context }) => allPassed(context.liveness),
       noUsableReference: ({ context }) => context.references.length === 0,
       noLiveEvidence: () => deps.evidence.size === 0,
@@ -221,13 +231,27 @@ export function createFlowMachine(deps: FlowDeps) {
                   { guard: 'challengePassed', target: 'running', reenter: true, actions: 'startNextChallenge' },
                 ],
                 after: {
-                  challengeTimeout: {
-                    target: '#flow.finishing',
-                    actions: [
-                      'failCurrentChallenge',
-                      { type: 'fail', params: { reason: 'challenge_timeout', message: 'the challenge was not completed in time' } },
-                    ],
-                  },
+                  // Too few analysed frames: the service (or the video) was too slow; do not blame the subject.
+                  challengeTimeout: [
+                    {
+                      guard: 'analysisTooSlow',
+                      target: '#flow.finishing',
+                      actions: [
+                        'failCurrentChallenge',
+                        {
+                          type: 'fail',
+                          params: { reason: 'analysis_too_slow', message: 'too few frames were analysed during the challenge' },
+                        },
+                      ],
+                    },
+                    {
+                      target: '#flow.finishing',
+                      actions: [
+                        'failCurrentChallenge',
+                        { type: 'fail', params: { reason: 'challenge_timeout', message: 'the challenge was not completed in time' } },
+                      ],
+                    },
+                  ],
                 },
               },
             },

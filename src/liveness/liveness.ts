@@ -30,6 +30,12 @@ export interface LivenessSettings {
    * read ≥ 0.6 (faceres).
    */
   identityMaxAngleDeg: number;
+  /**
+   * A challenge that times out with fewer analysed frames per second than this failed because analysis was too
+   * slow (an overloaded service, or the subject's video stalled), not because of the subject: analysis_too_slow.
+   * The trace tests still pass blink and open-close-mouth at 2 fps.
+   */
+  minAnalysedFps: number;
 }
 
 export const DEFAULT_LIVENESS_SETTINGS: Omit<LivenessSettings, 'faceLostMs'> = {
@@ -40,6 +46,7 @@ export const DEFAULT_LIVENESS_SETTINGS: Omit<LivenessSettings, 'faceLostMs'> = {
   faceChangedDistance: 0.5,
   faceChangedReadings: 2,
   identityMaxAngleDeg: 25,
+  minAnalysedFps: 2,
 };
 
 /** Progress of one challenge, as shown by GET /flows/{id} and sent with details. */
@@ -65,6 +72,8 @@ export interface LivenessState {
   identity?: readonly number[];
   /** Consecutive descriptors far from `identity`. */
   changedReadings: number;
+  /** Frames analysed since the running challenge started. */
+  framesInChallenge: number;
   /** Locale key of the warning to show now, if any. */
   warningKey?: string;
   /** Locale key of the running plugin's hint, if any. */
@@ -82,6 +91,7 @@ export function startLiveness(challengeIds: readonly string[]): LivenessState {
     current: -1,
     pluginState: undefined,
     changedReadings: 0,
+    framesInChallenge: 0,
   };
 }
 
@@ -149,6 +159,7 @@ function startChallenge(s: LivenessState, index: number, plugins: ChallengePlugi
   return {
     ...s,
     current: index,
+    framesInChallenge: 0,
     pluginState: plugin.initialState(),
     hintKey: undefined,
     challenges: s.challenges.map((c, i) => (i === index ? { ...c, status: 'running' } : c)),
@@ -171,7 +182,7 @@ export function observeFace(
   plugins: ChallengePlugins,
   settings: LivenessSettings,
 ): LivenessState {
-  let s = withWarnings(state, observation, settings);
+  let s = withWarnings(isStarted(state) ? { ...state, framesInChallenge: state.framesInChallenge + 1 } : state, observation, settings);
   const face = observation.faceCount === 1 ? observation.face : undefined;
   if (s.failure || !face) return { ...s, steadySinceMs: undefined };
   s = withIdentity(s, face, settings);
@@ -197,6 +208,11 @@ export function observeFace(
 /** Starts the challenge after the one that just passed. */
 export function advanceChallenge(state: LivenessState, plugins: ChallengePlugins): LivenessState {
   return startChallenge(state, state.current + 1, plugins);
+}
+
+/** True when a challenge that ran for `elapsedMs` got fewer analysed frames than settings.minAnalysedFps allows. */
+export function analysedTooSlowly(state: LivenessState, elapsedMs: number, settings: LivenessSettings): boolean {
+  return state.framesInChallenge < (elapsedMs / 1000) * settings.minAnalysedFps;
 }
 
 /** Marks the running challenge failed (e.g. on its timeout). */

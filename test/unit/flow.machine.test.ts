@@ -141,7 +141,8 @@ describe('flow machine', () => {
   it('should fail with challenge_timeout when the subject does nothing', async () => {
     const flow = setup();
     await flow.enterChallenges();
-    await flow.frames(6);
+    // Enough analysed frames for the whole challenge (2 a second): the subject had a fair chance.
+    await flow.frames(6 + (settings.challengeTimeoutMs / 1000) * 2);
     flow.clock.increment(settings.challengeTimeoutMs);
     await tick();
     const output = await flow.finish();
@@ -150,6 +151,17 @@ describe('flow machine', () => {
       output.challenges.map((c) => c.passed),
       [false, false],
     );
+  });
+
+  it('should fail with analysis_too_slow, not blame the subject, when too few frames were analysed in time', async () => {
+    const flow = setup();
+    await flow.enterChallenges();
+    await flow.frames(6);
+    flow.clock.increment(settings.challengeTimeoutMs);
+    await tick();
+    const output = await flow.finish();
+    assertReportedOnce(flow, 'failure', 'analysis_too_slow');
+    assert.equal(output.challenges[0].passed, false);
   });
 
   it('should restart the challenge timeout for each challenge', async () => {
