@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Inject, OnModuleInit } from '@nestjs/common';
+import { Controller, Get, Header, Inject, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { FACE_ANALYSIS_PORT, FaceAnalysisPort } from '../face/face-analysis.port';
 import { FlowService } from '../flow/flow.service';
@@ -32,9 +32,11 @@ export class HealthController implements OnModuleInit {
     void watch('matcher', this.matcher.ready());
   }
 
-  /** The process is up (liveness probe). */
+  /** The process is up and its face engine can still work (liveness probe: a broken engine needs a restart). */
   @Get('health')
   healthz(): { status: 'ok'; active_flows: number } {
+    const broken = this.face.brokenReason?.();
+    if (broken) throw new ServiceUnavailableException({ status: 'error', error: 'face_engine_broken', message: broken });
     return { status: 'ok', active_flows: this.flows.activeCount };
   }
 
@@ -44,7 +46,7 @@ export class HealthController implements OnModuleInit {
   ready() {
     const component = (name: string) => () => {
       const indicator = this.indicators.check(name);
-      const state = this.loaded.get(name);
+      const state = name === 'face_engine' ? (this.face.brokenReason?.() ?? this.loaded.get(name)) : this.loaded.get(name);
       return state === true ? indicator.up() : indicator.down({ message: state ?? 'loading' });
     };
     return this.health.check([

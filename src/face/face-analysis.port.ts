@@ -22,6 +22,11 @@ export interface FaceAnalysisPort {
   analyze(frame: I420Frame, stream?: string, needs?: AnalysisNeeds): Promise<FaceObservation>;
   /** The frame as RGB, for keeping it as live evidence for matching. */
   toRgb(frame: I420Frame): RawImage;
+  /**
+   * Why the engine can no longer analyse anything (e.g. a worker died), or undefined while it can. /health turns
+   * red on it, so the orchestrator restarts the process instead of every new flow failing.
+   */
+  brokenReason?(): string | undefined;
 }
 
 /** Nest injection token of the FaceAnalysisPort. */

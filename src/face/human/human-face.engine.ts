@@ -81,6 +81,7 @@ const STREAM_IDLE_MS = 30_000;
  */
 export class HumanFaceEngine implements FaceAnalysisPort {
   private readonly requests = new PendingFrames<Moved>();
+  private broken?: string;
   private readonly streams = new Map<string, Stream>();
 
   private constructor(
@@ -171,6 +172,11 @@ export class HumanFaceEngine implements FaceAnalysisPort {
     return frameToRgb(frame);
   }
 
+  /** Set once a worker died: the pool is stopped and every later frame is refused. */
+  brokenReason(): string | undefined {
+    return this.broken;
+  }
+
   /** Stops every worker; pending analyses reject. Idempotent. */
   async close(): Promise<void> {
     if (!this.requests.close('face engine closed')) return;
@@ -237,6 +243,7 @@ export class HumanFaceEngine implements FaceAnalysisPort {
   private failWorker(member: PoolWorker, message: string): void {
     // Frames of a dead worker cannot complete; callers see the error (the flow fails after repeated errors).
     if (!this.requests.close(message)) return;
+    this.broken = message;
     void Promise.all(this.pool.filter((p) => p !== member).map((p) => p.worker.terminate()));
   }
 }
