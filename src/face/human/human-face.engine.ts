@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { I420Frame, RawImage } from '../../common/image';
 import { VisionError } from '../../common/errors';
+import { waitWorkerReady } from '../../common/worker-ready';
 import type { AnalysisNeeds, FaceAnalysisPort } from '../face-analysis.port';
 import type { FaceObservation } from '../face-observation';
 import { frameToRgb, PendingFrames } from '../pending-frames';
@@ -107,7 +108,7 @@ export class HumanFaceEngine implements FaceAnalysisPort {
     for (let i = 0; i < config.workers; i++) {
       const worker = new Worker(WORKER_FILE, { workerData: options });
       pool.push({ worker, inFlight: 0, streams: 0, times: [] });
-      starts.push(waitReady(worker, config.startTimeoutMs ?? 60_000));
+      starts.push(waitWorkerReady(worker, config.startTimeoutMs ?? 60_000, 'face worker', 'internal_error'));
     }
     const engine = new HumanFaceEngine(
       pool,
@@ -246,24 +247,4 @@ export class HumanFaceEngine implements FaceAnalysisPort {
     this.broken = message;
     void Promise.all(this.pool.filter((p) => p !== member).map((p) => p.worker.terminate()));
   }
-}
-
-function waitReady(worker: Worker, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new VisionError('internal_error', 'face worker did not start in time')), timeoutMs);
-    const done = (error?: Error) => {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('exit', onExit);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onMessage = (reply: WorkerReply) => {
-      if (reply.type === 'ready') done();
-      else if (reply.type === 'failed') done(new VisionError('internal_error', `face worker failed to start: ${reply.message}`));
-    };
-    const onExit = (code: number) => done(new VisionError('internal_error', `face worker exited with code ${code} while starting`));
-    worker.on('message', onMessage);
-    worker.on('exit', onExit);
-  });
 }

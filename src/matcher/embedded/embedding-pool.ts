@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { VisionError } from '../../common/errors';
+import { waitWorkerReady } from '../../common/worker-ready';
 import type { RawImage } from '../../common/image';
 import type { EmbeddingModelName } from './embedding-models';
 import type { EmbedRequest, MatcherWorkerOptions, MatcherWorkerReply } from './worker-protocol';
@@ -49,7 +50,9 @@ export class EmbeddingPool {
     }));
     const pool = new EmbeddingPool(
       members,
-      Promise.all(members.map((m) => waitReady(m.worker, startTimeoutMs))).then(() => undefined),
+      Promise.all(members.map((m) => waitWorkerReady(m.worker, startTimeoutMs, 'matcher worker', 'matcher_unavailable'))).then(
+        () => undefined,
+      ),
     );
     for (const member of members) pool.listen(member);
     return pool;
@@ -115,24 +118,4 @@ export class EmbeddingPool {
       p.reject(this.failure ?? error);
     }
   }
-}
-
-function waitReady(worker: Worker, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new VisionError('matcher_unavailable', 'matcher worker did not start in time')), timeoutMs);
-    function done(error?: Error): void {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('exit', onExit);
-      if (error) reject(error);
-      else resolve();
-    }
-    const onMessage = (reply: MatcherWorkerReply) => {
-      if (reply.type === 'ready') done();
-      else if (reply.type === 'failed') done(new VisionError('matcher_unavailable', `matcher worker failed to start: ${reply.message}`));
-    };
-    const onExit = (code: number) => done(new VisionError('matcher_unavailable', `matcher worker exited with code ${code} while starting`));
-    worker.on('message', onMessage);
-    worker.on('exit', onExit);
-  });
 }
