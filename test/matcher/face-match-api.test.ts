@@ -70,9 +70,16 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
       const { status, json } = await post(served.url, { image1_url: obama1, image2_url: obama2 });
       assert.equal(status, 503);
       assert.deepEqual(json, { error: 'Service not ready' });
+      assert.equal((await fetch(served.url.replace('/face_match', '/health'))).status, 503);
     } finally {
       await served.app.close();
     }
+  });
+
+  it('should answer GET /health once the model is loaded', async () => {
+    const res = await fetch(url.replace('/face_match', '/health'));
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ok' });
   });
 
   it('should match a genuine Obama pair', async () => {
