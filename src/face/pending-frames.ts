@@ -48,9 +48,10 @@ export class PendingFrames<T extends object> {
     return pending;
   }
 
-  /** Rejects every frame in flight with an internal_error; `each` cleans up per frame first. */
-  failAll(message: string, each?: (pending: PendingFrame<T>) => void): void {
+  /** Rejects every frame in flight (or those `which` selects) with an internal_error; `each` cleans up per frame first. */
+  failAll(message: string, each?: (pending: PendingFrame<T>) => void, which: (pending: PendingFrame<T>) => boolean = () => true): void {
     for (const [id, pending] of this.inFlight) {
+      if (!which(pending)) continue;
       this.inFlight.delete(id);
       each?.(pending);
       pending.reject(new VisionError('internal_error', message));

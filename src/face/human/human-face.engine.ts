@@ -59,6 +59,8 @@ interface Stream {
 /** Per-worker bookkeeping of the pool. */
 interface PoolWorker {
   worker: Worker;
+  /** Settles when `worker` has loaded its models (again, after a respawn). */
+  started: Promise<void>;
   inFlight: number;
   /** Streams stuck to this worker (Human's tracking cache works only on consecutive frames of one face). */
   streams: number;
@@ -69,11 +71,16 @@ interface PoolWorker {
 interface Moved {
   /** The frame's own buffer went to the worker and must be put back. */
   moved: boolean;
+  /** The worker it went to. */
+  member: PoolWorker;
 }
 
 const WORKER_FILE = join(__dirname, 'face.worker.js');
 /** A stream without a frame for this long loses its worker affinity. */
 const STREAM_IDLE_MS = 30_000;
+/** Worker deaths within RESPAWN_WINDOW_MS that are replaced in process; one more and the engine is broken. */
+const MAX_RESPAWNS = 3;
+const RESPAWN_WINDOW_MS = 10 * 60_000;
 
 /**
  * FaceAnalysisPort on @vladmandic/human in a pool of worker threads. Each frame's buffer is moved to a worker
@@ -84,11 +91,14 @@ export class HumanFaceEngine implements FaceAnalysisPort {
   private readonly requests = new PendingFrames<Moved>();
   private broken?: string;
   private readonly streams = new Map<string, Stream>();
+  /** When workers died, for the respawn budget. */
+  private readonly deaths: number[] = [];
 
   private constructor(
     private readonly pool: PoolWorker[],
     private readonly started: Promise<void>,
     private readonly descriptorEvery: { ms: number; frames: number },
+    private readonly spawn: () => { worker: Worker; started: Promise<void> },
   ) {
     started.catch(() => undefined);
   }
@@ -103,17 +113,18 @@ export class HumanFaceEngine implements FaceAnalysisPort {
       iris: config.iris ?? true,
       trackersPerWorker: config.trackersPerWorker ?? 2,
     };
-    const pool: PoolWorker[] = [];
-    const starts: Promise<void>[] = [];
-    for (let i = 0; i < config.workers; i++) {
+    const spawn = () => {
       const worker = new Worker(WORKER_FILE, { workerData: options });
-      pool.push({ worker, inFlight: 0, streams: 0, times: [] });
-      starts.push(waitWorkerReady(worker, config.startTimeoutMs ?? 60_000, 'face worker', 'internal_error'));
-    }
+      const started = waitWorkerReady(worker, config.startTimeoutMs ?? 60_000, 'face worker', 'internal_error');
+      started.catch(() => undefined);
+      return { worker, started };
+    };
+    const pool: PoolWorker[] = Array.from({ length: config.workers }, () => ({ ...spawn(), inFlight: 0, streams: 0, times: [] }));
     const engine = new HumanFaceEngine(
       pool,
-      Promise.all(starts).then(() => undefined),
+      Promise.all(pool.map((p) => p.started)).then(() => undefined),
       { ms: config.descriptorEveryMs ?? 1000, frames: config.descriptorEveryFrames ?? 5 },
+      spawn,
     );
     for (const member of pool) engine.listen(member);
     return engine;
@@ -143,13 +154,14 @@ export class HumanFaceEngine implements FaceAnalysisPort {
     await this.started;
     const sticky = stream === undefined ? undefined : this.stick(stream, frame.timestampMs);
     const member = sticky?.worker ?? this.leastBusy((p) => p.inFlight);
+    await member.started; // a respawned worker loads its models first
     const descriptor = this.wantsDescriptor(sticky, frame.timestampMs);
     const whole = frame.data.byteOffset === 0 && frame.data.byteLength === frame.data.buffer.byteLength;
     // A view into a larger buffer cannot be moved without taking its neighbours along: copy that one.
     const buffer = (whole ? frame.data.buffer : frame.data.slice().buffer) as ArrayBuffer;
     return this.requests.add(
       frame,
-      () => ({ moved: whole }),
+      () => ({ moved: whole, member }),
       (id) => {
         const request: WorkerRequest = {
           id,
@@ -223,7 +235,8 @@ export class HumanFaceEngine implements FaceAnalysisPort {
   }
 
   private listen(member: PoolWorker): void {
-    member.worker.on('message', (reply: WorkerReply) => {
+    const worker = member.worker;
+    worker.on('message', (reply: WorkerReply) => {
       if (reply.type !== 'result' && reply.type !== 'error') return;
       const p = this.requests.take(reply.id);
       if (!p) return;
@@ -237,14 +250,30 @@ export class HumanFaceEngine implements FaceAnalysisPort {
         p.reject(new VisionError('internal_error', `face analysis failed: ${reply.message}`));
       }
     });
-    member.worker.on('error', (error) => this.failWorker(member, error.message));
-    member.worker.on('exit', (code) => this.failWorker(member, `face worker exited with code ${code}`));
+    worker.on('error', (error) => this.failWorker(member, worker, error.message));
+    worker.on('exit', (code) => this.failWorker(member, worker, `face worker exited with code ${code}`));
   }
 
-  private failWorker(member: PoolWorker, message: string): void {
-    // Frames of a dead worker cannot complete; callers see the error (the flow fails after repeated errors).
-    if (!this.requests.close(message)) return;
-    this.broken = message;
-    void Promise.all(this.pool.filter((p) => p !== member).map((p) => p.worker.terminate()));
+  /**
+   * A worker died: its frames in flight fail (their flows see one analysis error) and a new worker takes its place,
+   * up to MAX_RESPAWNS in RESPAWN_WINDOW_MS. Past that the engine is broken: everything stops and /health says so.
+   */
+  private failWorker(member: PoolWorker, worker: Worker, message: string): void {
+    if (this.requests.closed || member.worker !== worker) return; // closing, or that worker was already replaced
+    const now = Date.now();
+    while (this.deaths.length > 0 && now - this.deaths[0] > RESPAWN_WINDOW_MS) this.deaths.shift();
+    this.deaths.push(now);
+    if (this.deaths.length > MAX_RESPAWNS) {
+      this.requests.close(`${message} (${this.deaths.length} worker deaths in ${RESPAWN_WINDOW_MS / 60_000} min)`);
+      this.broken = message;
+      void Promise.all(this.pool.filter((p) => p !== member).map((p) => p.worker.terminate()));
+      return;
+    }
+    this.requests.failAll(message, undefined, (p) => p.member === member);
+    void worker.terminate();
+    Object.assign(member, this.spawn(), { inFlight: 0 });
+    this.listen(member);
+    const replacement = member.worker;
+    member.started.catch((error: Error) => this.failWorker(member, replacement, `face worker did not restart: ${error.message}`));
   }
 }
