@@ -20,9 +20,10 @@ import { collectGarbage, ReleaseTracker } from '../support/release-tracker';
 /** Flows measured after the warm-up flow. */
 const FLOWS = 3;
 /** Heap and ArrayBuffer growth allowed over the warm-up baseline; one flow keeps ~75 frames of 0.46 MB and
- *  5 captures of 0.92 MB, so holding on to one flow's images would exceed both. */
+ *  5 captures of 0.92 MB (~39 MB), so holding on to one flow's images would exceed both. ArrayBuffers of the
+ *  process (sockets, decoder pipes) were seen from -5.3 to +6.1 MB between runs with nothing retained. */
 const HEAP_MARGIN_MB = 8;
-const ARRAY_BUFFER_MARGIN_MB = 4;
+const ARRAY_BUFFER_MARGIN_MB = 12;
 const REFERENCE = 'viet_t1.0s_eyes_open.jpg';
 const IDENTITY = 'face descriptor';
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
