@@ -266,7 +266,8 @@ export class HumanFaceEngine implements FaceAnalysisPort {
     if (this.deaths.length > MAX_RESPAWNS) {
       this.requests.close(`${message} (${this.deaths.length} worker deaths in ${RESPAWN_WINDOW_MS / 60_000} min)`);
       this.broken = message;
-      void Promise.all(this.pool.filter((p) => p !== member).map((p) => p.worker.terminate()));
+      // Every worker, the failed one too: a replacement that never got ready is still running.
+      void Promise.all(this.pool.map((p) => p.worker.terminate()));
       return;
     }
     this.requests.failAll(message, undefined, (p) => p.member === member);
