@@ -4,8 +4,8 @@ import { type EnvVar, num, oneOf, optionalStr, str } from './env';
 /**
  * Concurrent flows one core carries by default. Measured with bench:flows on a busy 2-core machine that also ran
  * the subjects' bots: 4 flows (2 per core) all passed, each analysed at 2.5–3.5 frames/s, verdict p50 ≈ 11 s;
- * 8 flows got < 1 frame/s and most timed out. A flow costs ≈ 14 % of a core for its video in and out
- * (bench:transport) plus ≈ 30–50 ms of CPU per analysed frame (bench:face).
+ * 8 flows got < 1 frame/s and most timed out. A flow costs ≈ 11 % of a core for its video in and out
+ * (bench:transport, 10 fps at ≤ 300 kbit/s) plus ≈ 34 ms of CPU per analysed frame (bench:face).
  */
 export const FLOWS_PER_CORE = 2;
 

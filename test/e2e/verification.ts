@@ -1,5 +1,6 @@
 /** Pieces shared by the end-to-end tests and bench:flows: the service's settings for bot subjects, and polls of its API. */
 import type { FlowView } from '../../src/flow/flow.service';
+import { pollUntil } from '../harness/wait';
 
 /** Challenges a cooperative bot can pass with one person (PERFORMERS.d18), two per flow. */
 export const BOT_CHALLENGES = { CHALLENGES: 'blink,open-close-mouth', NUMBER_OF_GESTURES_TO_REQUEST: '2' };
@@ -7,17 +8,6 @@ export const BOT_CHALLENGES = { CHALLENGES: 'blink,open-close-mouth', NUMBER_OF_
 /** A data URL of image bytes. */
 export function dataUrl(bytes: Buffer, type = 'image/jpeg'): string {
   return `data:${type};base64,${bytes.toString('base64')}`;
-}
-
-/** Polls `check` every 100 ms until it returns a value; rejects after timeoutMs naming what it waited for. */
-async function pollFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** GET /flows/{id}. */
@@ -29,7 +19,7 @@ export async function flowView(baseUrl: string, flowId: string): Promise<FlowVie
 
 /** The view of a flow once it has reported and left the room (state `done`). */
 export function finishedFlow(baseUrl: string, flowId: string, timeoutMs = 90_000): Promise<FlowView> {
-  return pollFor(
+  return pollUntil(
     async () => {
       const view = await flowView(baseUrl, flowId);
       return view.state === 'done' ? view : undefined;

@@ -1,10 +1,20 @@
+/**
+ * Polls `check` every `intervalMs` until it returns a value (a rejected check counts as not yet); rejects after
+ * `timeoutMs` naming what it waited for.
+ */
+export async function pollUntil<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 /** Polls `check` every 20 ms until it returns true; rejects after `timeoutMs` naming what it waited for. */
 export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await pollUntil(async () => (check() ? true : undefined), timeoutMs, what, 20);
 }
 
 /** A RoomListener that records what it was told. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DemoController } from '../demo/demo-controller';
+import { pollUntil } from '../harness/wait';
 import { RunningApp, startApp } from '../support/app';
 
 describe('POST /join-call', () => {
@@ -35,13 +36,7 @@ describe('POST /join-call', () => {
   });
 
   /** Waits until every flow has also left its room (a flow counts toward the limit until then). */
-  async function settled(): Promise<void> {
-    for (let i = 0; i < 100; i++) {
-      if ((await (await fetch(`${service.baseUrl}/health`)).json()).active_flows === 0) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.fail('flows still active after 5 s');
-  }
+  const settled = () => service.idle(5_000);
 
   const body = (token: string, extra: Record<string, unknown> = {}) => ({
     ws_url: silentUrl,
@@ -137,10 +132,15 @@ describe('POST /join-call', () => {
     const res = await fetch(`${service.baseUrl}/flows/${started.body.flow_id}`, { method: 'DELETE' });
     assert.equal(res.status, 202);
     await controller.waitForCallbacks('cancel-me');
-    for (let i = 0; i < 50 && (await (await fetch(`${service.baseUrl}/flows/${started.body.flow_id}`)).json()).reason === null; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const view = await (await fetch(`${service.baseUrl}/flows/${started.body.flow_id}`)).json();
+    const view = await pollUntil(
+      async () => {
+        const v = await (await fetch(`${service.baseUrl}/flows/${started.body.flow_id}`)).json();
+        return v.reason === null ? undefined : v;
+      },
+      2_500,
+      'the cancelled flow to have a reason',
+      50,
+    );
     assert.equal(view.reason, 'cancelled');
     assert.equal((await fetch(`${service.baseUrl}/flows/nope`)).status, 404);
     assert.equal((await fetch(`${service.baseUrl}/flows/nope`, { method: 'DELETE' })).status, 404);

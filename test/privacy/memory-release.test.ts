@@ -76,12 +76,7 @@ describe('privacy: frames and embeddings are released when the flow ends', { tim
     const [callback] = await controller.waitForCallbacks(token, 1, 90_000);
     assert.equal(callback.status, 'success', `flow ${token}: ${callback.body}`);
     // The callback is sent before the room is left: wait for the flow to be over.
-    for (let i = 0; i < 100; i++) {
-      const health = (await (await fetch(`${service.baseUrl}/health`)).json()) as { active_flows: number };
-      if (health.active_flows === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.fail(`flow ${token} did not end`);
+    await service.idle(10_000);
   }
 
   before(async () => {

@@ -6,6 +6,7 @@ import { AdapterOverrides, AppModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
 import { configureHttp } from '../../src/http';
 import { configureLogger } from '../../src/observability/logger';
+import { pollUntil } from '../harness/wait';
 
 /** A running Vision Service on 127.0.0.1 with a random port. */
 export interface RunningApp {
@@ -14,6 +15,8 @@ export interface RunningApp {
   close(): Promise<void>;
   /** Resolves once GET /ready answers 200 (models loaded), within timeoutMs. */
   ready(timeoutMs?: number): Promise<void>;
+  /** Resolves once no flow is running any more, left rooms included (GET /health), within timeoutMs. */
+  idle(timeoutMs?: number): Promise<void>;
   /** POST /join-call with a JSON body. */
   join(body: unknown): Promise<{ status: number; body: any; headers: Headers }>;
 }
@@ -39,10 +42,11 @@ export async function startApp(env: Record<string, string> = {}, overrides: Adap
     baseUrl,
     close: () => app.close(),
     async ready(timeoutMs = 120_000) {
-      for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
-        if ((await fetch(`${baseUrl}/ready`)).ok) return;
-      }
-      throw new Error(`the service was not ready within ${timeoutMs / 1000} s`);
+      await pollUntil(async () => ((await fetch(`${baseUrl}/ready`)).ok ? true : undefined), timeoutMs, 'the service to be ready', 250);
+    },
+    async idle(timeoutMs = 10_000) {
+      const active = async () => ((await (await fetch(`${baseUrl}/health`)).json()) as { active_flows: number }).active_flows;
+      await pollUntil(async () => ((await active()) === 0 ? true : undefined), timeoutMs, 'every flow to end', 50);
     },
     async join(body) {
       const res = await fetch(`${baseUrl}/join-call`, {
