@@ -1,4 +1,4 @@
-import { lookup, LookupAddress } from 'node:dns';
+import { lookup, LookupAddress, promises as dns } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent } from 'undici';
 
@@ -100,6 +100,16 @@ export class OutboundGuard {
     if (isIP(host) === 0) return;
     const why = this.refusal(host, host);
     if (why) throw new OutboundRefused(why);
+  }
+
+  /**
+   * Why a connection to `url` would be refused, resolving its host now as the connect-time check does; undefined
+   * when it would be allowed. Rejects with the DNS error when the host does not resolve.
+   */
+  async refusalForUrl(url: URL): Promise<string | undefined> {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const addresses = isIP(host) !== 0 ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address);
+    return addresses.map((address) => this.refusal(address, host)).find(Boolean);
   }
 
   async close(): Promise<void> {
