@@ -1,8 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpException, NotFoundException, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { Locales, DEFAULT_LANG } from '../common/locales';
+import { ApiBody } from '@nestjs/swagger';
+import { Locales } from '../common/locales';
+import { flowLog } from '../observability/logger';
 import { FlowRejection, FlowService, FlowView } from '../flow/flow.service';
 import { JoinCallRequestDto, JoinCallResponse } from './join-call.dto';
+import { JoinCallInput, JoinCallPipe } from './join-call.pipe';
 import { JoinRateLimitGuard } from './join-rate-limit.guard';
 
 /** Seconds a client is told to wait when every flow slot is taken. */
@@ -19,24 +22,35 @@ export class FlowsController {
   @Post('join-call')
   @HttpCode(202)
   @UseGuards(JoinRateLimitGuard)
-  joinCall(@Body() body: JoinCallRequestDto, @Res({ passthrough: true }) res: Response): JoinCallResponse {
-    const requested = (body.lang ?? DEFAULT_LANG).toLowerCase();
-    const lang = this.locales.has(requested) ? requested : DEFAULT_LANG;
+  @ApiBody({ type: JoinCallRequestDto })
+  joinCall(@Body(JoinCallPipe) input: JoinCallInput, @Res({ passthrough: true }) res: Response): JoinCallResponse {
+    const { request: body, unknownFields } = input;
+    const requested = this.locales.resolve(body.lang);
     try {
-      const { flowId, challengeIds } = this.flows.start({
+      const { flowId, challengeIds, lang, rejoined } = this.flows.start({
         wsUrl: body.ws_url,
         callbackBaseUrl: body.callback_base_url,
         datastoreBaseUrl: body.datastore_base_url,
         token: body.token,
-        lang,
+        lang: requested,
       });
+      const ignored =
+        unknownFields.length > 0 && `unknown fields ignored: ${unknownFields.map((f) => JSON.stringify(f.slice(0, 64))).join(', ')}`;
+      if (ignored) flowLog(flowId, body.token).warn(ignored);
+      const notices = [
+        rejoined && 'a flow with this token is already running in this room: this is it',
+        body.lang !== undefined &&
+          body.lang.toLowerCase() !== lang &&
+          `language ${JSON.stringify(body.lang)} is not available; using ${lang}`,
+        ignored,
+      ].filter((n): n is string => typeof n === 'string');
       return {
         flow_id: flowId,
         token: body.token,
         status: 'accepted',
         lang,
         challenges: challengeIds,
-        ...(lang !== requested && { notice: `language "${requested}" is not available; using ${lang}` }),
+        ...(notices.length > 0 && { notice: notices.join('; ') }),
       };
     } catch (error) {
       if (!(error instanceof FlowRejection)) throw error;

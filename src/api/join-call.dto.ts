@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { pathSegmentProblem } from '../common/url';
 import {
   IsOptional,
   IsString,
-  Matches,
   MaxLength,
   MinLength,
   Validate,
@@ -29,21 +29,43 @@ export class ProtooUrlConstraint implements ValidatorConstraintInterface {
   }
 }
 
-/** An http:// or https:// URL without credentials. */
+/** An http:// or https:// URL without credentials, query or fragment (callback paths are appended to it). */
 @ValidatorConstraint({ name: 'httpUrl' })
 export class HttpUrlConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    if (typeof value !== 'string') return false;
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
-    } catch {
-      return false;
-    }
+    return httpUrlProblem(value) === undefined;
   }
 
-  defaultMessage(args?: ValidationArguments): string {
-    return `${args?.property ?? 'value'} must be an http:// or https:// URL without credentials`;
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} ${httpUrlProblem(args.value)}`;
+  }
+}
+
+function httpUrlProblem(value: unknown): string | undefined {
+  const usage = 'must be an http:// or https:// URL without credentials';
+  if (typeof value !== 'string') return usage;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return usage;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) return usage;
+  if (value.includes('?') || value.includes('#')) {
+    return 'must not have a query (?) or fragment (#): the service appends paths such as /failure/{token} to it';
+  }
+  return undefined;
+}
+
+/** A token the callback URLs can carry as one path segment. */
+@ValidatorConstraint({ name: 'pathSegment' })
+export class PathSegmentConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && pathSegmentProblem(value) === undefined;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} ${pathSegmentProblem(String(args.value))}`;
   }
 }
 
@@ -70,16 +92,19 @@ export class JoinCallRequestDto {
 
   @ApiProperty({ description: 'Opaque flow token, 1–256 characters', example: 'c0ffee' })
   // class-validator runs the lowest decorator first; with stopAtFirstError the most basic problem is reported.
-  @Matches(/^[^\u0000-\u001f\u007f]+$/, { message: 'token must not contain control characters' })
+  @Validate(PathSegmentConstraint)
   @MaxLength(256, { message: 'token must be at most 256 characters' })
   @MinLength(1, { message: 'token must not be empty' })
   @IsString({ message: 'token is required, as a string' })
   token!: string;
 
-  @ApiPropertyOptional({ description: 'ISO 639-1 language of the instructions; unknown codes fall back to en', example: 'es' })
+  @ApiPropertyOptional({
+    description: 'Language of the instructions as a tag (es, es-AR, es_AR, EN): the exact locale, else its primary subtag, else en',
+    example: 'es-AR',
+  })
   @IsOptional()
-  @IsString()
-  @Matches(/^[a-zA-Z]{2}$/, { message: 'lang must be a two-letter ISO 639-1 code' })
+  @MaxLength(64, { message: 'lang must be at most 64 characters' })
+  @IsString({ message: 'lang must be a string' })
   lang?: string;
 }
 
@@ -95,6 +120,8 @@ export class JoinCallResponse {
   lang!: string;
   @ApiProperty({ type: [String], description: 'The challenges selected for this flow, in order' })
   challenges!: string[];
-  @ApiPropertyOptional({ description: 'Present when the requested language is not shipped' })
+  @ApiPropertyOptional({
+    description: 'Present when the requested language is not shipped, unknown fields were ignored, or the flow was already running',
+  })
   notice?: string;
 }

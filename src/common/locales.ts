@@ -28,6 +28,16 @@ export class Locales {
     return this.tables.has(lang);
   }
 
+  /**
+   * The shipped language for a requested tag (`es-AR`, `es_AR`, `EN`, `zh-Hant-TW`): the exact locale, else its
+   * primary subtag, else en. Empty or missing means en.
+   */
+  resolve(tag: string | undefined): string {
+    const wanted = (tag ?? '').trim().replace(/_/g, '-').toLowerCase();
+    const shipped = (candidate: string) => this.languages.find((lang) => lang.toLowerCase() === candidate);
+    return shipped(wanted) ?? shipped(wanted.split('-')[0]) ?? DEFAULT_LANG;
+  }
+
   table(lang: string): LocaleTable {
     return this.tables.get(lang) ?? (this.tables.get(DEFAULT_LANG) as LocaleTable);
   }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { type EnvVar, num, oneOf, optionalStr, str } from './env';
+import { bool, type EnvVar, num, oneOf, optionalStr, str } from './env';
 
 /**
  * Concurrent flows one core carries by default. Measured with bench:flows on a busy 2-core machine that also ran
@@ -23,9 +23,20 @@ export const serverEnv = {
   PORT: num(5000, 'HTTP port of the service', { min: 1, max: 65535 }),
   HOST: str('0.0.0.0', 'Address the HTTP server binds'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info', 'Log level'),
+  VERBOSE: bool(false, "The 2060 service's name for debug logs: true means LOG_LEVEL=debug when LOG_LEVEL is not set"),
   MAX_CONCURRENT_FLOWS: concurrentFlows('Flows running at once; more joins get 429'),
   SHUTDOWN_GRACE_S: num(30, 'On SIGTERM, time running flows get to finish before they fail with service_shutdown', { min: 0, max: 3600 }),
   VISION_API_KEY: optionalStr('When set, /join-call, /flows and /face_match require it in X-API-Key (or Authorization: Bearer)'),
+  STRICT_JOIN_CALL: bool(
+    false,
+    'Refuse /join-call bodies with unknown fields (400) instead of ignoring them and naming them in the notice',
+  ),
+  HTTP_REQUEST_TIMEOUT_S: num(30, 'Time a client has to send a whole request (headers and body); past it the connection is closed', {
+    min: 1,
+    max: 600,
+  }),
+  HTTP_HEADERS_TIMEOUT_S: num(10, 'Time a client has to send the request headers (at most HTTP_REQUEST_TIMEOUT_S)', { min: 1, max: 600 }),
+  HTTP_MAX_CONNECTIONS: num(1000, 'Open HTTP connections at most; more are closed at once', { min: 1, max: 1_000_000 }),
   JOIN_RATE_LIMIT_PER_MIN: num(60, 'POST /join-call requests per minute from one client address', { min: 1, max: 100000 }),
   TRUST_PROXY_HOPS: num(0, 'Proxies in front of the service (an ingress is 1) whose X-Forwarded-For names the client for the join limit', {
     min: 0,

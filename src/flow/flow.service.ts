@@ -20,6 +20,7 @@ import { FlowLog, flowLog } from '../observability/logger';
 import { FlowTelemetry } from '../observability/flow-telemetry';
 import { Metrics } from '../observability/metrics';
 import { DebugFrameWriter } from '../observability/debug-frames';
+import { roomKey } from '../common/url';
 
 /** Why a join was refused. */
 export class FlowRejection extends Error {
@@ -53,6 +54,10 @@ export interface FlowView {
 interface FlowRecord {
   id: string;
   token: string;
+  /** roomKey of its ws_url: a join with the same token and room is the same flow. */
+  room: string;
+  lang: string;
+  challengeIds: string[];
   actor: Actor<FlowMachine>;
   frames: LatestFrameGate;
   telemetry: FlowTelemetry;
@@ -119,11 +124,20 @@ export class FlowService implements BeforeApplicationShutdown {
     };
   }
 
-  /** Starts a flow; throws FlowRejection when it cannot be taken now. */
-  start(request: FlowRequest): { flowId: string; challengeIds: string[] } {
-    if (this.draining) throw new FlowRejection('draining', 'the service is shutting down');
+  /**
+   * Starts a flow, or answers with the running one when the same token joins the same room again (the controller
+   * calls /join-call on every peer-joined webhook, so a subject who reconnects triggers it twice).
+   * Throws FlowRejection when it cannot be taken now.
+   */
+  start(request: FlowRequest): { flowId: string; challengeIds: string[]; lang: string; rejoined: boolean } {
+    const room = roomKey(request.wsUrl);
     const running = [...this.flows.values()].find((f) => f.token === request.token);
-    if (running) throw new FlowRejection('token_in_use', 'a flow with this token is still running', running.id);
+    if (running?.room === room) {
+      flowLog(running.id, running.token).log(`join again for the same token and room: answered with the running flow`);
+      return { flowId: running.id, challengeIds: running.challengeIds, lang: running.lang, rejoined: true };
+    }
+    if (running) throw new FlowRejection('token_in_use', 'a flow with this token is running in another room', running.id);
+    if (this.draining) throw new FlowRejection('draining', 'the service is shutting down');
     if (this.flows.size >= this.config.server.MAX_CONCURRENT_FLOWS) {
       throw new FlowRejection(
         'too_many_flows',
@@ -156,6 +170,9 @@ export class FlowService implements BeforeApplicationShutdown {
     const record: FlowRecord = {
       id: flowId,
       token: request.token,
+      room,
+      lang: request.lang,
+      challengeIds,
       actor,
       frames,
       telemetry: new FlowTelemetry(this.metrics),
@@ -187,7 +204,7 @@ export class FlowService implements BeforeApplicationShutdown {
     this.flows.set(flowId, record);
     log.log(`started for token ${JSON.stringify(request.token)}, lang ${request.lang}, challenges ${challengeIds.join(', ')}`);
     actor.start();
-    return { flowId, challengeIds };
+    return { flowId, challengeIds, lang: request.lang, rejoined: false };
   }
 
   /** The view of a running or recently finished flow. */
