@@ -5,7 +5,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiKeyGuard } from './api/api-key.guard';
 import { Metrics } from './observability/metrics';
-import { rootLogger } from './observability/logger';
+import { redactedRequest, rootLogger } from './observability/logger';
 import { FlowsController } from './api/flows.controller';
 import { HealthController } from './api/health.controller';
 import { CALLBACK_PORT } from './callbacks/callback.port';
@@ -80,7 +80,8 @@ export class AppModule {
         // Unnamed, so the 429 carries a plain Retry-After header.
         ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.server.JOIN_RATE_LIMIT_PER_MIN }]),
         // Request lines at debug: flows log what matters with their flow_id.
-        LoggerModule.forRoot({ pinoHttp: { logger: rootLogger, customLogLevel: () => 'debug' } }),
+        // Secrets are redacted from the request whatever the level.
+        LoggerModule.forRoot({ pinoHttp: { logger: rootLogger, customLogLevel: () => 'debug', serializers: { req: redactedRequest } } }),
       ],
       controllers: [FlowsController, HealthController, ...faceMatch.controllers!],
       providers: [

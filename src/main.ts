@@ -7,8 +7,9 @@ import { configureHttp } from './http';
 import { configureLogger, rootLogger } from './observability/logger';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const { config, notes } = loadConfigOrExit();
   configureLogger(config.server.LOG_LEVEL);
+  for (const note of notes) rootLogger[note.level](note.message);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true });
   configureHttp(app, config);
   await app.listen(config.server.PORT, config.server.HOST);

@@ -12,6 +12,50 @@ export const rootLogger: Pino = pino({
   redact: { paths: ['*.image', '*.data', '*.descriptor', '*.embedding', '*.image1_url', '*.image2_url'], remove: true },
 });
 
+/** Names of headers and query parameters whose values are secrets: replaced at every log level. */
+const SECRET_NAME = /key|token|secret|signature|^sig$|password|passwd|auth|credential|cookie|session/i;
+export const REDACTED = '[Redacted]';
+
+/** `url` with the values of secret-named query parameters replaced (everything else byte for byte). */
+export function redactUrl(url: string): string {
+  const [path, query] = url.split(/\?(.*)/s, 2);
+  if (query === undefined) return url;
+  const params = query.split('&').map((param) => {
+    const name = param.split('=', 1)[0];
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // a malformed name is checked as written
+    }
+    return SECRET_NAME.test(decoded) ? `${name}=${REDACTED}` : param;
+  });
+  return `${path}?${params.join('&')}`;
+}
+
+function redactValues<T>(record: Record<string, T>): Record<string, T | string> {
+  return Object.fromEntries(Object.entries(record).map(([name, value]) => [name, SECRET_NAME.test(name) ? REDACTED : value]));
+}
+
+/** The request as pino-http logs it, without API keys, bearer tokens, cookies or secret query parameters. */
+export function redactedRequest(req: {
+  url?: string;
+  query?: Record<string, unknown>;
+  headers?: Record<string, unknown>;
+  [key: string]: unknown;
+}): Record<string, unknown> {
+  return {
+    id: req.id,
+    method: req.method,
+    url: req.url && redactUrl(req.url),
+    ...(req.query && { query: redactValues(req.query) }),
+    ...(req.params !== undefined && { params: req.params }),
+    headers: redactValues(req.headers ?? {}),
+    remoteAddress: req.remoteAddress,
+    remotePort: req.remotePort,
+  };
+}
+
 export function configureLogger(level: string): void {
   rootLogger.level = level;
 }

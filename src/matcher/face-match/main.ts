@@ -12,8 +12,9 @@ import { FACE_MATCH_PATH } from './face-match.body';
 import { faceMatchOptions } from './face-match.module';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const { config, notes } = loadConfigOrExit();
   configureLogger(config.server.LOG_LEVEL);
+  for (const note of notes) rootLogger[note.level](note.message);
   const matcher = createEmbeddedMatcher(config);
   const outbound = new OutboundGuard({
     allowPrivate: config.outbound.OUTBOUND_ALLOW_PRIVATE,
