@@ -23,6 +23,7 @@ export default defineChallenge<BlinkState>({
   id: 'blink',
   instructionKey: 'challenge.blink',
   needs: ['eyes', 'headPose'],
+  validatedOn: { clip: 'blink_webcam_viet281101', passesAtS: 3.13 },
   thresholds: T,
   initialState: () => ({ openFrames: 0, closed: false }),
   step(state, { face }) {

@@ -5,6 +5,7 @@ import {
   type ChallengeStep,
   type FaceSignal,
   type Threshold,
+  type Validation,
 } from '../src/liveness/challenge-definition';
 import { hold, heldFor, holdProgress, NOT_HELD, type Hold } from './held';
 
@@ -14,6 +15,7 @@ import { hold, heldFor, holdProgress, NOT_HELD, type Hold } from './held';
  */
 export interface ExpressionRule {
   level(input: ChallengeInput): number;
+  validatedOn?: Validation;
   /** Extra condition for the expression to count (e.g. a grin is not an open mouth). */
   accepts?(input: ChallengeInput): boolean;
   relaxed: Threshold;
@@ -69,6 +71,7 @@ export function defineExpression(id: string, needs: readonly FaceSignal[], rule:
     instructionKey: `challenge.${id}`,
     needs,
     thresholds: { relaxed, on, keep, relaxedFor, onFor },
+    validatedOn: rule.validatedOn,
     initialState: initialExpression,
     step: (state, input) => stepExpression(rule, state, input),
   });

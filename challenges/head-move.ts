@@ -1,9 +1,10 @@
-import { defineChallenge, type ChallengeDefinition, type ChallengeInput, type ChallengeStep, type Threshold } from '../src/liveness/challenge-definition';
+import { defineChallenge, type ChallengeDefinition, type ChallengeInput, type ChallengeStep, type Threshold, type Validation } from '../src/liveness/challenge-definition';
 import { hold, heldFor, NOT_HELD, type Hold } from './held';
 
 /** A head movement along one axis, seen from the subject's own point of view (see FaceObservation). */
 export interface HeadMove {
   axis: 'yawDeg' | 'pitchDeg';
+  validatedOn?: Validation;
   /** +1: towards positive angles (own left, up); -1: the other way. */
   sign: 1 | -1;
   /** Angle to rise above the lowest angle seen in the asked direction. */
@@ -54,6 +55,7 @@ export function defineHeadMove(id: string, move: HeadMove): ChallengeDefinition<
     instructionKey: `challenge.${id}`,
     needs: ['headPose'],
     thresholds: { reach: move.reach, hold: move.hold, ...(move.atLeast ? { atLeast: move.atLeast } : {}) },
+    validatedOn: move.validatedOn,
     initialState: initialHeadMove,
     step: (state, input) => stepHeadMove(move, state, input),
   });

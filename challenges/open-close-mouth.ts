@@ -3,6 +3,7 @@ import { defineExpression } from './expression';
 /** Open the mouth wide, then close it. Reads mouth openness: inner-lip gap over face height. */
 export default defineExpression('open-close-mouth', ['mouth', 'smile'], {
   level: ({ face }) => face.mouthOpenness,
+  validatedOn: { clip: 'liveportrait_d18', passesAtS: 3.27 },
   // A toothy grin parts the lips by ~0.1 too (liveportrait_d0): that is a smile, not an open mouth.
   accepts: ({ face }) => face.smile < 0.5,
   relaxed: { value: 0.04, unit: 'ratio', why: 'closed lips read 0–0.03 of face height; 0.04 allows for mesh jitter' },

@@ -25,6 +25,12 @@ export interface ChallengeStep<S> {
   hintKey?: string;
 }
 
+/** A labelled real clip a challenge passes on (its trace is test/traces/<clip>.json), and when it passes. */
+export interface Validation {
+  clip: string;
+  passesAtS: number;
+}
+
 /** A liveness challenge plugin. State must be plain JSON data; step must be pure. */
 export interface ChallengeDefinition<S = unknown> {
   /** Kebab-case id, as in CHALLENGES (`blink`, `turn-head-left`). */
@@ -33,6 +39,8 @@ export interface ChallengeDefinition<S = unknown> {
   instructionKey: string;
   needs: readonly FaceSignal[];
   thresholds: Readonly<Record<string, Threshold>>;
+  /** Set once the challenge passes on labelled real footage: only validated challenges are on by default. */
+  validatedOn?: Validation;
   initialState(): S;
   step(state: S, input: ChallengeInput): ChallengeStep<S>;
 }

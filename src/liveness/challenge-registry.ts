@@ -36,6 +36,11 @@ export class ChallengeRegistry {
     return [...this.plugins.keys()];
   }
 
+  /** The pool when CHALLENGES is empty: the challenges validated on labelled real footage. */
+  get defaultIds(): string[] {
+    return [...this.plugins.values()].filter((p) => p.validatedOn).map((p) => p.id);
+  }
+
   /** Throws when a name is not an installed challenge (config is checked at start-up with this). */
   assertKnown(ids: readonly string[]): void {
     const unknown = ids.filter((id) => !this.plugins.has(id));
@@ -44,15 +49,15 @@ export class ChallengeRegistry {
 
   /** Throws unless `count` different challenges can be picked from `allowed` (checked at start-up). */
   assertCanSelect(count: number, allowed: readonly string[]): void {
-    const pool = allowed.length > 0 ? [...new Set(allowed)] : this.ids;
+    const pool = allowed.length > 0 ? [...new Set(allowed)] : this.defaultIds;
     this.assertKnown(pool);
     if (count > pool.length) throw new Error(`cannot pick ${count} different challenges out of ${pool.length}`);
   }
 
-  /** Picks `count` distinct challenges at random from `allowed` (empty: all installed). */
+  /** Picks `count` distinct challenges at random from `allowed` (empty: the validated ones). */
   select(count: number, allowed: readonly string[] = [], random: () => number = Math.random): string[] {
     this.assertCanSelect(count, allowed);
-    const pool = allowed.length > 0 ? [...new Set(allowed)] : this.ids;
+    const pool = allowed.length > 0 ? [...new Set(allowed)] : this.defaultIds;
     for (let i = pool.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [pool[i], pool[j]] = [pool[j], pool[i]];

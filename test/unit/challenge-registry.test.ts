@@ -81,6 +81,17 @@ describe(ChallengeRegistry.name, () => {
     );
   });
 
+  test('by default only the challenges validated on labelled real footage are picked; the others are opt-in', () => {
+    const registry = new ChallengeRegistry(ALL_CHALLENGES);
+    const validated = ['blink', 'open-close-mouth', 'smile', 'turn-head-left', 'turn-head-right'];
+    assert.deepEqual(registry.defaultIds.sort(), validated);
+    for (let seed = 0; seed < 20; seed++) {
+      for (const id of registry.select(2, [], sequence([seed / 20, 0.37, 0.71]))) assert.ok(validated.includes(id), id);
+    }
+    assert.deepEqual(registry.select(2, ['look-up', 'look-down']).sort(), ['look-down', 'look-up']);
+    assert.throws(() => registry.select(6, []), /cannot pick 6 different challenges out of 5/);
+  });
+
   test('select refuses unknown ids and impossible counts', () => {
     const registry = new ChallengeRegistry(ALL_CHALLENGES);
     assert.throws(() => registry.select(1, ['juggle']), /unknown challenges: juggle/);

@@ -46,6 +46,16 @@ function runLiveness(ids: string[], observations: readonly FaceObservation[], st
 }
 
 describe('challenge plugins on traces of real clips', () => {
+  test('every challenge that says it is validated passes on its labelled clip when it says (±0.3 s)', () => {
+    const validated = ALL_CHALLENGES.filter((c) => c.validatedOn);
+    assert.equal(validated.length, 5);
+    for (const { id, validatedOn } of validated) {
+      const r = run(id, validatedOn!.clip);
+      assert.equal(r.passed, true, `${id} on ${validatedOn!.clip}`);
+      assert.ok(Math.abs(r.atS! - validatedOn!.passesAtS) <= 0.3, `${id} passed at ${r.atS}, says ${validatedOn!.passesAtS}`);
+    }
+  });
+
   test('blink passes at the first blink of the webcam clip (≈2.9–3.1 s), not before', () => {
     const r = run('blink', 'blink_webcam_viet281101');
     assert.equal(r.passed, true);
