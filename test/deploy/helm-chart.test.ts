@@ -49,15 +49,20 @@ function podEnv(chart: RenderedChart): Record<string, string> {
   return { ...data, ...((secret?.object as K8s | undefined)?.stringData ?? {}) };
 }
 
+/** The chart with these values and an API key (it refuses to render without one). */
+function render(overrides: K8s = {}): RenderedChart {
+  return renderChart(CHART_DIR, { ...overrides, secret: { VISION_API_KEY: 'test-api-key', ...overrides.secret } });
+}
+
 describe('helm chart deploy/helm/vision-service', () => {
-  const chart = renderChart(CHART_DIR);
+  const chart = render();
 
   it('should render the default objects and nothing optional', () => {
     assert.deepEqual(kinds(chart), ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Secret', 'Service']);
   });
 
   it('should render every template file when every option is on', () => {
-    const full = renderChart(CHART_DIR, {
+    const full = render({
       ingress: { enabled: true, className: 'nginx', tls: [{ hosts: ['vision.example.com'], secretName: 'tls' }] },
       metrics: { serviceMonitor: { enabled: true, labels: { release: 'prom' } } },
       autoscaling: { activeFlows: { enabled: true } },
@@ -83,7 +88,7 @@ describe('helm chart deploy/helm/vision-service', () => {
 
   it('should sleep in preStop and give the drain enough time before SIGKILL', () => {
     for (const graceSeconds of [30, 0, 300]) {
-      const rendered = renderChart(CHART_DIR, { shutdown: { graceSeconds } });
+      const rendered = render({ shutdown: { graceSeconds } });
       const c = container(rendered);
       const [cmd, seconds] = c.lifecycle.preStop.exec.command as string[];
       assert.equal(cmd, 'sleep');
@@ -121,7 +126,7 @@ describe('helm chart deploy/helm/vision-service', () => {
     const config = loadConfig(podEnv(chart));
     assert.equal(config.server.PORT, 5000);
     assert.equal(config.server.HOST, '0.0.0.0');
-    assert.equal(config.server.VISION_API_KEY, undefined, 'an empty secret value means no key');
+    assert.equal(config.server.VISION_API_KEY, 'test-api-key');
     const c = container(chart);
     assert.deepEqual(
       (c.envFrom as K8s[]).map((e) => e.configMapRef?.name ?? e.secretRef?.name),
@@ -130,7 +135,7 @@ describe('helm chart deploy/helm/vision-service', () => {
   });
 
   it('should pass secrets and the in-cluster allowlist through to the service', () => {
-    const rendered = renderChart(CHART_DIR, {
+    const rendered = render({
       secret: { VISION_API_KEY: 'k3y', CALLBACK_HMAC_SECRET: 's3cret' },
       config: { OUTBOUND_ALLOWLIST: 'controller.apps.svc.cluster.local,10.42.0.0/16' },
     });
@@ -138,12 +143,17 @@ describe('helm chart deploy/helm/vision-service', () => {
     assert.equal(config.server.VISION_API_KEY, 'k3y');
     assert.equal(config.callbacks.CALLBACK_HMAC_SECRET, 's3cret');
     assert.deepEqual(config.outbound.OUTBOUND_ALLOWLIST, ['controller.apps.svc.cluster.local', '10.42.0.0/16']);
-    assert.ok(!rendered.notes.includes('WARNING'));
-    assert.ok(chart.notes.includes('WARNING: secret.VISION_API_KEY is empty'));
+  });
+
+  it('should refuse to render without an API key, unless an existing Secret holds it', () => {
+    assert.throws(() => renderChart(CHART_DIR), /secret\.VISION_API_KEY is required/);
+    assert.throws(() => renderChart(CHART_DIR, { secret: { VISION_API_KEY: '' } }), /secret\.VISION_API_KEY is required/);
+    const existing = renderChart(CHART_DIR, { secret: { existingSecret: 'vision-keys' } });
+    assert.ok(!kinds(existing).includes('Secret'));
   });
 
   it('should read an existing Secret instead of rendering one', () => {
-    const rendered = renderChart(CHART_DIR, { secret: { existingSecret: 'vision-keys' } });
+    const rendered = render({ secret: { existingSecret: 'vision-keys' } });
     assert.ok(!kinds(rendered).includes('Secret'));
     assert.ok((container(rendered).envFrom as K8s[]).some((e) => e.secretRef?.name === 'vision-keys'));
   });
@@ -168,10 +178,7 @@ describe('helm chart deploy/helm/vision-service', () => {
     ]);
     assert.ok(hpa.spec.minReplicas >= 2 && hpa.spec.maxReplicas >= hpa.spec.minReplicas);
 
-    const flows = one(
-      renderChart(CHART_DIR, { autoscaling: { cpu: { enabled: false }, activeFlows: { enabled: true } } }),
-      'HorizontalPodAutoscaler',
-    );
+    const flows = one(render({ autoscaling: { cpu: { enabled: false }, activeFlows: { enabled: true } } }), 'HorizontalPodAutoscaler');
     assert.equal(flows.spec.metrics.length, 1);
     const metric = flows.spec.metrics[0];
     assert.equal(metric.type, 'Pods');
@@ -179,16 +186,16 @@ describe('helm chart deploy/helm/vision-service', () => {
     assert.ok(Number(metric.pods.target.averageValue) < Number(podEnv(chart).MAX_CONCURRENT_FLOWS), 'scale out before joins get 429');
 
     assert.throws(
-      () => renderChart(CHART_DIR, { autoscaling: { cpu: { enabled: false } } }),
+      () => render({ autoscaling: { cpu: { enabled: false } } }),
       /needs autoscaling.cpu.enabled or autoscaling.activeFlows.enabled/,
     );
-    const fixed = renderChart(CHART_DIR, { autoscaling: { enabled: false }, replicaCount: 3 });
+    const fixed = render({ autoscaling: { enabled: false }, replicaCount: 3 });
     assert.ok(!kinds(fixed).includes('HorizontalPodAutoscaler'));
     assert.equal(one(fixed, 'Deployment').spec.replicas, 3);
   });
 
   it('should select the pods from the Service, the PDB and the ServiceMonitor, and roll pods on config changes', () => {
-    const full = renderChart(CHART_DIR, { metrics: { serviceMonitor: { enabled: true } } });
+    const full = render({ metrics: { serviceMonitor: { enabled: true } } });
     const deployment = one(full, 'Deployment');
     const podLabels = deployment.spec.template.metadata.labels as Record<string, string>;
     const selects = (selector: Record<string, string>) => Object.entries(selector).every(([k, v]) => podLabels[k] === v);
@@ -207,11 +214,11 @@ describe('helm chart deploy/helm/vision-service', () => {
 
     const checksum = (c: RenderedChart) => one(c, 'Deployment').spec.template.metadata.annotations['checksum/config'];
     assert.match(checksum(chart), /^[0-9a-f]{64}$/);
-    assert.notEqual(checksum(chart), checksum(renderChart(CHART_DIR, { config: { LOG_LEVEL: 'debug' } })));
+    assert.notEqual(checksum(chart), checksum(render({ config: { LOG_LEVEL: 'debug' } })));
   });
 
   it('should route only the API through the Ingress', () => {
-    const ingress = one(renderChart(CHART_DIR, { ingress: { enabled: true } }), 'Ingress');
+    const ingress = one(render({ ingress: { enabled: true } }), 'Ingress');
     const paths = (ingress.spec.rules as K8s[]).flatMap((r) => r.http.paths as K8s[]);
     assert.deepEqual(
       paths.map((p) => p.path),
@@ -227,7 +234,7 @@ describe('helm chart deploy/helm/vision-service', () => {
     assert.equal(chartYaml.appVersion, pkg.version);
     assert.equal(container(chart).image, `vision-service:${pkg.version}`);
     // The renderer refuses undeclared values, so an override with a typo fails instead of being ignored silently.
-    assert.throws(() => renderChart(CHART_DIR, { shutdown: null }), TemplateError);
+    assert.throws(() => render({ shutdown: null }), TemplateError);
   });
 });
 
