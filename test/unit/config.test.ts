@@ -2,13 +2,43 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { availableParallelism } from 'node:os';
-import { loadConfig } from '../../src/config/app-config';
+import { KNOWN_VARIABLES, loadConfig } from '../../src/config/app-config';
+import { exposureNotes, unsupported2060Notes } from '../../src/config/startup-notes';
 import { ConfigError } from '../../src/config/env';
 import { FLOWS_PER_CORE } from '../../src/config/server.env';
 import { renderEnvExample } from '../../src/config/env-example';
 import { ENV_EXAMPLE_PATH } from '../../scripts/env-example';
 
 describe('configuration', () => {
+  it('should map the 2060 VERBOSE names to debug logs unless LOG_LEVEL is set', () => {
+    assert.equal(loadConfig({ VERBOSE: 'true' }).server.LOG_LEVEL, 'debug');
+    assert.equal(loadConfig({ VERVOSE_APP: '1' }).server.LOG_LEVEL, 'debug');
+    assert.equal(loadConfig({ VERBOSE: 'false' }).server.LOG_LEVEL, 'info');
+    assert.equal(loadConfig({ VERBOSE: 'true', LOG_LEVEL: 'warn' }).server.LOG_LEVEL, 'warn');
+    assert.throws(() => loadConfig({ VERBOSE: 'loud' }), /VERBOSE: must be true or false/);
+  });
+
+  it('should warn about 2060-only settings, never about a variable it reads', () => {
+    const notes = unsupported2060Notes(
+      { GLASSES_DETECTOR_MODE: 'OFF', HOST: '0.0.0.0', NUMBER_OF_GESTURES_TO_REQUEST: '2' },
+      KNOWN_VARIABLES,
+    );
+    assert.deepEqual(
+      notes.map((n) => [n.level, n.message.split(' ')[0]]),
+      [['warn', 'GLASSES_DETECTOR_MODE']],
+    );
+    assert.deepEqual(unsupported2060Notes({ ENABLE_DEBUG_ENDPOINTS: 'false' }, new Set(['ENABLE_DEBUG_ENDPOINTS'])), []);
+  });
+
+  it('should warn when bound to a non-loopback address without an API key', () => {
+    const warned = (env: Record<string, string>) => exposureNotes(loadConfig(env)).length > 0;
+    assert.equal(warned({}), true, 'the default HOST is 0.0.0.0');
+    assert.equal(warned({ HOST: '10.0.0.5' }), true);
+    assert.equal(warned({ HOST: '::' }), true);
+    for (const HOST of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) assert.equal(warned({ HOST }), false, HOST);
+    assert.equal(warned({ VISION_API_KEY: 'k' }), false);
+  });
+
   it('should default to the 2060-compatible values', () => {
     const config = loadConfig({});
     assert.equal(config.server.PORT, 5000);

@@ -9,6 +9,22 @@ describe(Locales.name, () => {
     assert.deepEqual(locales.languages.sort(), ['de', 'en', 'es', 'fr', 'pt']);
   });
 
+  it('should resolve language tags: exact locale, else primary subtag, else en', () => {
+    const cases: [string | undefined, string][] = [
+      ['es', 'es'],
+      ['es-AR', 'es'],
+      ['es_AR', 'es'],
+      ['pt-BR', 'pt'],
+      ['EN', 'en'],
+      [' De ', 'de'],
+      ['zh-Hant-TW', 'en'],
+      ['english', 'en'],
+      ['', 'en'],
+      [undefined, 'en'],
+    ];
+    for (const [tag, lang] of cases) assert.equal(locales.resolve(tag), lang, String(tag));
+  });
+
   it('should have every key of en, non-empty, in every locale, with the same placeholders', () => {
     const en = locales.table('en');
     for (const lang of locales.languages) {
