@@ -14,7 +14,7 @@ export interface JoinCallInput {
 }
 
 const FIELDS = ['ws_url', 'callback_base_url', 'datastore_base_url', 'token', 'lang'] as const;
-/** Optional fields whose empty string means absent (2060 controllers send `""` for "not set"). */
+/** Optional fields for which `""` and null mean absent (2060 controllers send `""` for "not set"). */
 const OPTIONAL = new Set<string>(['datastore_base_url', 'lang']);
 /** Keys that name Object.prototype members: refused even when unknown fields are accepted. */
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
@@ -37,7 +37,8 @@ export class JoinCallPipe implements PipeTransform<unknown, Promise<JoinCallInpu
     const raw = (body ?? {}) as Record<string, unknown>;
     const unknownFields = Object.keys(raw).filter((key) => !(FIELDS as readonly string[]).includes(key));
     const refused = unknownFields.filter((key) => this.config.server.STRICT_JOIN_CALL || RESERVED.has(key));
-    const known = FIELDS.filter((f) => Object.hasOwn(raw, f) && !(OPTIONAL.has(f) && raw[f] === '')).map((f) => [f, raw[f]]);
+    const absent = (f: string) => OPTIONAL.has(f) && (raw[f] === '' || raw[f] === null);
+    const known = FIELDS.filter((f) => Object.hasOwn(raw, f) && !absent(f)).map((f) => [f, raw[f]]);
     const request = plainToInstance(JoinCallRequestDto, Object.fromEntries(known));
     const details: FieldError[] = [
       ...flatten(await validate(request, { stopAtFirstError: true })),
@@ -51,7 +52,7 @@ export class JoinCallPipe implements PipeTransform<unknown, Promise<JoinCallInpu
   /** The base URLs the outbound guard would refuse to call, resolved now. */
   private async unreachable(request: JoinCallRequestDto): Promise<FieldError[]> {
     const problems = await Promise.all(
-      OUTBOUND_FIELDS.filter((field) => request[field] !== undefined).map(async (field): Promise<FieldError | undefined> => {
+      OUTBOUND_FIELDS.filter((field) => typeof request[field] === 'string').map(async (field): Promise<FieldError | undefined> => {
         const url = new URL(request[field] as string);
         try {
           const why = await this.outbound.refusalForUrl(url);

@@ -84,10 +84,13 @@ describe('POST /join-call: input edges (issue 13.2, 13.3, 13.5, 14.6, 14.7, 14.8
     assertFieldError(await service.join(body({ lang: 'x'.repeat(65) })), 'lang', /at most 64/);
   });
 
-  it('should treat empty optional fields as absent', async () => {
-    const res = await service.join(body({ datastore_base_url: '', lang: '' }));
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    assert.equal(res.body.notice, undefined);
+  it('should treat empty (and null) optional fields as absent', async () => {
+    for (const empty of ['', null]) {
+      const res = await service.join(body({ datastore_base_url: empty, lang: empty }));
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      assert.equal(res.body.notice, undefined);
+      assert.equal(res.body.lang, 'en');
+    }
   });
 
   it('should accept unknown fields and name them in the notice; STRICT_JOIN_CALL=true refuses them', async () => {
