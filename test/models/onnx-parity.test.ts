@@ -18,12 +18,12 @@ import {
 
 // Each converted model against the original .tflite on TFLite's own runtime, on real face crops and synthetic
 // inputs. Tolerances are about 3× the worst difference measured (both float32; only the summation order differs):
-// detector 1.7e-4 / 3.7e-4, mesh 5.3e-4 px / 4e-5 / 1.6e-6, blendshapes 1.5e-6.
+// detector 1.7e-4 / 3.7e-4, mesh 5.8e-4 px / 6.5e-5 / 6.6e-6, blendshapes 1.5e-6.
 const TOLERANCE = {
   // regressors in 128-px input units, classificators in logits
   face_detector: [5e-4, 1.2e-3],
   // landmarks in 256-px crop pixels, presence logit, second score
-  face_landmarks_detector: [1.6e-3, 1.2e-4, 5e-6],
+  face_landmarks_detector: [1.8e-3, 2e-4, 2e-5],
   face_blendshapes: [5e-6],
 } satisfies Record<ModelName, number[]>;
 
