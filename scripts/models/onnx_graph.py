@@ -215,6 +215,13 @@ class Converter:
             raise ConvertError(f"{self.name}: CONV_2D with non-constant weights")
         in_c = self.shape(op.inputs[0])[3]
         group = in_c // w.shape[3]
+        if w.shape[1:3] == (1, 1) and group == 1 and o.int(1) == o.int(2) == 1 and not self.has_form(op.inputs[0], "p"):
+            # A 1×1 convolution of an NHWC tensor is a MatMul over channels: no layout change (the blendshape MLP).
+            out = self.node("MatMul", [self.value(op.inputs[0], "n"), self.constant(w.reshape(w.shape[0], in_c).T.copy(), "w")])
+            if len(op.inputs) > 2 and op.inputs[2] >= 0:
+                out = self.node("Add", [out, self.value(op.inputs[2], "n")])
+            self.set(op.outputs[0], "n", self.activation(out, o.byte(3)))
+            return
         self._conv(op, np.transpose(w, [0, 3, 1, 2]), group, o.byte(0), o.int(1), o.int(2), o.int(4, 1), o.int(5, 1),
                    o.byte(3))
 
