@@ -13,8 +13,8 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from geometry import geometry_json  # noqa: E402
-from onnx_graph import ConvertError, convert_graph  # noqa: E402
-from tflite import read_model  # noqa: E402
+from onnx_graph import convert_graph  # noqa: E402
+from tflite import ConvertError, read_model  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL_DIR = os.path.join(ROOT, "models", "face_landmarker")

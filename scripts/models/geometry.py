@@ -10,6 +10,7 @@ import json
 import struct
 
 import numpy as np
+from tflite import ConvertError
 
 INPUT_SOURCES = {0: "DEFAULT", 1: "FACE_LANDMARK_PIPELINE", 2: "FACE_DETECTION_PIPELINE"}
 
@@ -41,7 +42,7 @@ def _fields(buf):
         elif wire == 5:
             value, pos = buf[pos : pos + 4], pos + 4
         else:
-            raise ValueError(f"geometry metadata: unsupported protobuf wire type {wire}")
+            raise ConvertError(f"geometry metadata: unsupported protobuf wire type {wire}")
         yield number, wire, value
 
 
@@ -88,7 +89,7 @@ def geometry_json(data: bytes) -> bytes:
         elif number == 3:
             input_source = value
     if vertex_type != 0 or primitive_type != 0 or len(vertices) % 5 or len(indices) % 3:
-        raise ValueError("geometry metadata: expected VERTEX_PT triangles")
+        raise ConvertError("geometry metadata: expected VERTEX_PT triangles")
     doc = {
         "source": "geometry_pipeline_metadata_landmarks.binarypb in face_landmarker.task (Apache-2.0, Google MediaPipe)",
         "inputSource": INPUT_SOURCES.get(input_source, str(input_source)),

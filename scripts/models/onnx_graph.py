@@ -4,6 +4,7 @@ convolutions run without per-layer transposes; graph inputs and outputs keep the
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from tflite import ConvertError
 
 OPSET = 13
 NHWC_TO_NCHW = [0, 3, 1, 2]
@@ -15,10 +16,6 @@ ONNX_TYPES = {np.float32: TensorProto.FLOAT, np.int32: TensorProto.INT32, np.int
 ACTIVATIONS = {0: None, 1: ("Relu", {}), 2: ("Clip", (-1.0, 1.0)), 3: ("Clip", (0.0, 6.0)), 4: ("Tanh", {})}
 UNARY = {"RELU": "Relu", "LOGISTIC": "Sigmoid", "NEG": "Neg", "SQRT": "Sqrt", "TANH": "Tanh"}
 BINARY = {"ADD": "Add", "SUB": "Sub", "MUL": "Mul", "DIV": "Div"}
-
-
-class ConvertError(Exception):
-    pass
 
 
 def _compose(outer, inner):
@@ -131,15 +128,12 @@ class Converter:
         return self.node(op_type, [value])
 
     # ---- ops ------------------------------------------------------------------------------------------------
-    def convert(self, op):
-        handler = getattr(self, "op_" + op.name.lower(), None)
+    def handler(self, op):
         if op.name in UNARY:
-            handler = self.unary
-        elif op.name in BINARY:
-            handler = self.binary
-        if handler is None:
-            raise ConvertError(f"{self.name}: no ONNX mapping for TFLite op {op.name}")
-        handler(op)
+            return self.unary
+        if op.name in BINARY:
+            return self.binary
+        return getattr(self, "op_" + op.name.lower(), None)
 
     def op_dequantize(self, op):
         data = self.const_of(op.inputs[0])
@@ -331,8 +325,11 @@ class Converter:
             t = g.tensors[i]
             self.values[i] = {"n": t.name}
             inputs.append(helper.make_tensor_value_info(t.name, ONNX_TYPES[t.dtype], t.shape))
+        unknown = sorted({op.name for op in g.ops if self.handler(op) is None})
+        if unknown:
+            raise ConvertError(f"{self.name}: no ONNX mapping for TFLite op(s) {', '.join(unknown)}")
         for op in g.ops:
-            self.convert(op)
+            self.handler(op)(op)
         outputs = []
         for i in g.outputs:
             t = g.tensors[i]

@@ -103,7 +103,6 @@ let tfliteModule: Promise<TfliteModule> | undefined;
 
 function loadTfliteModule(): Promise<TfliteModule> {
   const dir = join(require.resolve('@tensorflow/tfjs-tflite/package.json'), '..', 'wasm');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const factory = require(join(dir, 'tflite_web_api_cc_simd.js')) as (options: object) => Promise<TfliteModule>;
   const quiet = (line: string) => {
     if (!line.startsWith('INFO:')) process.stderr.write(`tflite: ${line}\n`);
@@ -115,6 +114,8 @@ function loadTfliteModule(): Promise<TfliteModule> {
 /** The original .tflite model on TFLite's WASM runtime. */
 export class TfliteReference {
   private constructor(
+    private readonly module: TfliteModule,
+    private readonly model: number,
     private readonly runner: ModelRunner,
     readonly inputShapes: number[][],
   ) {}
@@ -131,7 +132,7 @@ export class TfliteReference {
     if (!created.ok()) throw new Error(`TFLite: ${created.errorMessage()}`);
     const runner = created.value();
     const shapes = TfliteReference.each(runner.GetInputs(), (t) => t.shape.split(',').map(Number));
-    return new TfliteReference(runner, shapes);
+    return new TfliteReference(m, ptr, runner, shapes);
   }
 
   private static each<T>(infos: TensorInfos, fn: (t: TensorInfo) => T): T[] {
@@ -160,6 +161,7 @@ export class TfliteReference {
 
   close(): void {
     this.runner.delete();
+    this.module._free(this.model); // the runner reads the model in place until deleted
   }
 }
 
