@@ -247,6 +247,15 @@ class Converter:
         if pads is None:
             raise ConvertError(f"{self.name}: PAD with non-constant paddings")
         form = self.pick_form(op.inputs[:1], op.outputs[0])
+        shape = self.shape(op.inputs[0])
+        if form == "p" and len(shape) == 4 and not pads[:3].any():
+            # Zero channels appended (BlazeFace's residual widening) as a 1×1 convolution by [I; 0]: a Pad would
+            # make onnxruntime leave its blocked NCHWc layout twice per block, the Conv fuses the Add and Relu.
+            channels = shape[3]
+            eye = np.zeros((channels + int(pads[3].sum()), channels, 1, 1), np.float32)
+            eye[int(pads[3][0]) + np.arange(channels), np.arange(channels)] = 1
+            self.set(op.outputs[0], "p", self.node("Conv", [self.value(op.inputs[0], "p"), self.constant(eye, "w")]))
+            return
         if form == "p":
             pads = pads[NHWC_TO_NCHW]
         flat = np.concatenate([pads[:, 0], pads[:, 1]]).astype(np.int64)
