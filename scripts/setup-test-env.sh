@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(ffmpeg iproute2 util-linux fonts-dejavu-core)
 # Headless browser tests (the subject page, the MediaPipe engine) and the no-third-party-traffic recorder.
 packages+=(chromium strace)
+# npm run models:convert (the ONNX face models from the .tflite originals; checked by test/models).
+packages+=(python3-onnx python3-flatbuffers python3-numpy)
 # The SFU worker is built from source against Debian's libraries (see scripts/build-sfu-worker.sh).
 packages+=(meson ninja-build pkg-config g++ python3 libssl-dev nlohmann-json3-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev)
 
