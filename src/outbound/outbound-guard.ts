@@ -202,7 +202,8 @@ export class OutboundGuard {
     } catch {
       throw new OutboundRefused(`not a URL: ${String(raw).slice(0, 80)}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundRefused(`only http and https URLs are used, not ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new OutboundRefused(`only http and https URLs are used, not ${url.protocol}`);
     if (url.username || url.password) throw new OutboundRefused('URLs with credentials are refused');
     try {
       return await this.resolve(url.hostname, portOf(url));
