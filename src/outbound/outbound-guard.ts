@@ -131,6 +131,31 @@ function parseRule(entry: string): AllowRule {
 
 const familyOf = (ip: string) => (isIP(ip) === 6 ? 'ipv6' : 'ipv4');
 
+/** Redirect statuses fetches follow; a PUT follows only the two that keep its method and body. */
+export const GET_REDIRECTS: readonly number[] = [301, 302, 303, 307, 308];
+export const PUT_REDIRECTS: readonly number[] = [307, 308];
+
+/** What `OutboundGuard.fetch` answered: the first response not followed, where it came from, after how many hops. */
+export interface GuardedResponse {
+  response: Response;
+  url: URL;
+  hops: number;
+}
+
+/** An http(s) URL without credentials, or OutboundRefused. */
+export function fetchableUrl(raw: string | URL, base?: URL): URL {
+  let url: URL;
+  try {
+    url = new URL(raw, base);
+  } catch {
+    throw new OutboundRefused(`not a URL: ${String(raw).slice(0, 80)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new OutboundRefused(`only http and https URLs are used, not ${url.protocol}`);
+  if (url.username || url.password) throw new OutboundRefused('URLs with credentials are refused');
+  return url;
+}
+
 /** The port a URL connects to. */
 export function portOf(url: URL): number {
   if (url.port) return Number(url.port);
@@ -210,6 +235,24 @@ export class OutboundGuard {
     } catch (error) {
       if (error instanceof OutboundRefused) throw error;
       throw new OutboundRefused(`${url.hostname} does not resolve: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * fetch through the guard, following redirects of the given statuses by hand (at most `maxRedirects`), each hop
+   * re-checked; the first answer not followed is returned, a 3xx one too (its body cancelled).
+   */
+  async fetch(url: URL, init: RequestInit, redirects: { max: number; statuses: readonly number[] }): Promise<GuardedResponse> {
+    for (let hops = 0; ; hops++) {
+      this.assertUrl(url);
+      const response = await fetch(url, { ...init, redirect: 'manual', dispatcher: this.dispatcher } as RequestInit);
+      const location = response.headers.get('location');
+      if (!redirects.statuses.includes(response.status) || !location || hops >= redirects.max) {
+        if (response.status >= 300 && response.status < 400) await response.body?.cancel();
+        return { response, url, hops };
+      }
+      await response.body?.cancel();
+      url = fetchableUrl(location, url);
     }
   }
 

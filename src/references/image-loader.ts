@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import type { RawImage } from '../common/image';
 import type { ReferenceSkipReason } from '../common/errors';
 import { deadline } from '../common/deadline';
-import { OutboundGuard, refusalOf } from '../outbound/outbound-guard';
+import { fetchableUrl, GET_REDIRECTS, OutboundGuard, refusalOf } from '../outbound/outbound-guard';
 
 /** Limits applied to every image fetched for the service (references, /face_match URLs). */
 export interface ImageLimits {
@@ -85,49 +85,35 @@ async function readLimited(response: Response, maxBytes: number): Promise<Uint8A
   return Buffer.concat(chunks);
 }
 
-function httpUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ImageLoadError('bad_item', `not a URL: ${raw.slice(0, 80)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ImageLoadError('bad_item', `only http and https URLs are fetched, not ${url.protocol}`);
-  }
-  if (url.username || url.password) throw new ImageLoadError('bad_item', 'URLs with credentials are refused');
-  return url;
-}
-
 /**
  * GETs an http(s) URL with the limits: redirects followed by hand (each hop re-checked), overall timeout,
  * body size. Returns the body of the final 2xx answer.
  */
 export async function fetchLimited(rawUrl: string, limits: ImageLimits, signal: AbortSignal, accept = '*/*'): Promise<Uint8Array> {
   const limit = deadline(signal, limits.timeoutMs);
-  let url = httpUrl(rawUrl);
+  let url: URL | undefined;
   try {
-    for (let hop = 0; ; hop++) {
-      limits.outbound.assertUrl(url);
-      const response = await fetch(url, {
-        redirect: 'manual',
-        signal: limit.signal,
-        headers: { accept },
-        dispatcher: limits.outbound.dispatcher,
-      } as RequestInit);
-      const location = response.headers.get('location');
-      if (response.status >= 300 && response.status < 400 && location) {
-        await response.body?.cancel();
-        if (hop >= limits.maxRedirects) throw new ImageLoadError('fetch_failed', `more than ${limits.maxRedirects} redirects`);
-        url = httpUrl(new URL(location, url).toString());
-        continue;
-      }
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new ImageLoadError('http_status', `GET ${url.origin}${url.pathname} answered ${response.status}`);
-      }
-      return await readLimited(response, limits.maxBytes);
+    url = fetchableUrl(rawUrl);
+  } catch (error) {
+    limit.dispose();
+    throw new ImageLoadError('bad_item', (error as Error).message);
+  }
+  try {
+    const answer = await limits.outbound.fetch(
+      url,
+      { signal: limit.signal, headers: { accept } },
+      { max: limits.maxRedirects, statuses: GET_REDIRECTS },
+    );
+    url = answer.url;
+    const { response } = answer;
+    if (GET_REDIRECTS.includes(response.status) && response.headers.has('location')) {
+      throw new ImageLoadError('fetch_failed', `more than ${limits.maxRedirects} redirects`);
     }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new ImageLoadError('http_status', `GET ${url.origin}${url.pathname} answered ${response.status}`);
+    }
+    return await readLimited(response, limits.maxBytes);
   } catch (error) {
     if (error instanceof ImageLoadError) throw error;
     const refused = refusalOf(error);
