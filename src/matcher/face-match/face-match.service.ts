@@ -17,7 +17,11 @@ export interface FaceMatchOptions {
   matcher: FaceMatcher;
   /** Limits of fetching image*_url, the same as reference retrieval's. */
   limits: ImageLimits;
+  /** Requests per minute from one address (FACE_MATCH_RATE_LIMIT_PER_MIN). */
+  rateLimitPerMin?: number;
 }
+
+export const DEFAULT_FACE_MATCH_RATE_PER_MIN = 600;
 
 export const FACE_MATCH_OPTIONS = Symbol('FaceMatchOptions');
 
