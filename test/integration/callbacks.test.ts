@@ -9,6 +9,7 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpCallbackAdapter, SIGNATURE_HEADER, signCallback } from '../../src/callbacks/http-callback.adapter';
 import { DemoController } from '../demo/demo-controller';
+import { startApp } from '../support/app';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 
 const outbound = new OutboundGuard({ allowPrivate: false, allowlist: ['127.0.0.1'] });
@@ -147,5 +148,41 @@ describe(HttpCallbackAdapter.name, () => {
         (e: unknown) => e instanceof CallbackError && !e.retryable && /more than 3 redirects/.test(e.message),
       );
     });
+  });
+});
+
+describe('a flow whose controller answers its callback with a redirect', { timeout: 60_000 }, () => {
+  it('should follow 307 to the controller once, and take 301 as final after one attempt (no retries)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vision-cb-flow-'));
+    const controller = await DemoController.create({ assetsDir: dir, log: () => undefined });
+    const seen: string[] = [];
+    const redirector = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const moved = req.url?.includes('/moved-permanently/') ? 301 : 307;
+      res.writeHead(moved, { location: `${controller.baseUrl}${req.url?.replace('/vision', '')}` }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/vision`;
+    const service = await startApp({ CALLBACK_BACKOFF_MS: '50', JOIN_TIMEOUT_S: '2', LEAVE_TIMEOUT_S: '1' });
+    try {
+      const join = (token: string, callbackBaseUrl: string) =>
+        service.join({ ws_url: 'ws://127.0.0.1:9/?roomId=r&peerId=p', callback_base_url: callbackBaseUrl, token });
+      const followed = await join('t307', base);
+      const final = await join('t301', `${base}/moved-permanently`);
+      assert.deepEqual([followed.status, final.status], [202, 202]);
+      await controller.waitForCallbacks('t307', 1, 20_000);
+      await service.idle(20_000);
+      assert.deepEqual(seen.sort(), ['PUT /vision/failure/t307', 'PUT /vision/moved-permanently/failure/t301']);
+      assert.ok(controller.requests.includes('PUT /failure/t307'));
+      assert.ok(!controller.requests.some((r) => r.includes('t301')), 'a 301 is not followed');
+      const view = async (id: string) => (await (await fetch(`${service.baseUrl}/flows/${id}`)).json()) as { callback_delivered: boolean };
+      assert.equal((await view(followed.body.flow_id)).callback_delivered, true);
+      assert.equal((await view(final.body.flow_id)).callback_delivered, false);
+    } finally {
+      await service.close();
+      redirector.close();
+      await controller.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
