@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeImage } from '../src/references/image-loader';
 import { cosineDistance } from '../src/matcher/embedded/distance';
-import { EMBEDDING_MODELS, EmbeddingModelName } from '../src/matcher/embedded/embedding-models';
+import { DEFAULT_THRESHOLDS, EMBEDDING_MODELS, EmbeddingModelName } from '../src/matcher/embedded/embedding-models';
+import { toVisionMatcherScale } from '../src/matcher/face-match/vision-matcher-scale';
+import { REMOTE_DEFAULT_THRESHOLD } from '../src/matcher/matcher.env';
 import { atFmr, equalErrorRate } from '../src/matcher/embedded/error-rates';
 import { FaceEmbedder } from '../src/matcher/embedded/face-embedder';
 
@@ -72,6 +74,14 @@ async function main(): Promise<void> {
         .map((d) => round(d, 3));
     console.error(`highest genuine: ${worst(genuine, 1)}; lowest impostor: ${worst(impostor, -1)}`);
   }
+  // The default threshold as this matcher decides, and as a 2060 service decides on /face_match's mapped distance.
+  const threshold = DEFAULT_THRESHOLDS[model];
+  const rates = (accept: (d: number) => boolean) => ({
+    fmr: round(impostor.filter(accept).length / impostor.length),
+    fnmr: round(genuine.filter((d) => !accept(d)).length / genuine.length),
+  });
+  const embedded = rates((d) => d < threshold);
+  const mapped = rates((d) => toVisionMatcherScale(d, threshold) < REMOTE_DEFAULT_THRESHOLD);
   const at2 = atFmr(genuine, impostor, 1e-2);
   const at3 = atFmr(genuine, impostor, 1e-3);
   console.log(
@@ -86,6 +96,11 @@ async function main(): Promise<void> {
       'fnmr_at_fmr_1e-3': round(at3.fnmr),
       'threshold_at_fmr_1e-2': round(at2.threshold),
       'threshold_at_fmr_1e-3': round(at3.threshold),
+      default_threshold: threshold,
+      fmr_at_default: embedded.fmr,
+      fnmr_at_default: embedded.fnmr,
+      'face_match_fmr_mean_below_0.4': mapped.fmr,
+      'face_match_fnmr_mean_below_0.4': mapped.fnmr,
       ms_per_embedding: round(embedMs / samples.length, 1),
       ms_per_image: round(imageMs / samples.length, 1),
     }),
