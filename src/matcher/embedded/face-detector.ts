@@ -1,7 +1,7 @@
 import type { Human } from '@vladmandic/human';
 import type { RawImage } from '../../common/image';
 import { createHuman, humanConfig, humanTf } from '../../face/human/load-human';
-import type { Point } from './align';
+import type { Point } from '../../face-embedding/align';
 
 /** One face found in a still image, in the image's pixels. */
 export interface DetectedFace {
