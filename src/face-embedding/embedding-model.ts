@@ -41,6 +41,13 @@ export const EMBEDDING_MODEL_SPECS: Record<EmbeddingModelName, EmbeddingModelSpe
   faceres: { template: { size: 224, leftX: 0.373, rightX: 0.627, eyeY: 0.36 }, dims: 1024, onnxFile: join(MODELS_DIR, 'faceres.onnx') },
 };
 
+/**
+ * Descriptor distance above which a face counts as another person (liveness face_changed), per model, when the
+ * model is the liveness descriptor: above the highest same-person reading on the shared clips (faceapi 0.088,
+ * faceres 0.401, faces within 25° of frontal; `npm run eval:descriptor`, docs/matching.md) with a margin.
+ */
+export const FACE_CHANGED_DISTANCE: Record<EmbeddingModelName, number> = { faceapi: 0.11, faceres: 0.5 };
+
 /** Throws unless `face` is an RGB crop of the model's input size. */
 export function checkCrop(spec: EmbeddingModelSpec, face: RawImage): void {
   const { size } = spec.template;

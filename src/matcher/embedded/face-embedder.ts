@@ -50,7 +50,14 @@ export class FaceEmbedder {
 
 const WARM_UP = {
   image: { width: 160, height: 160, channels: 3, data: new Uint8Array(160 * 160 * 3).fill(128) } satisfies RawImage,
-  face: { box: [40, 40, 80, 80], score: 1, leftEye: { x: 60, y: 70 }, rightEye: { x: 100, y: 70 } } satisfies DetectedFace,
+  face: {
+    box: [40, 40, 80, 80],
+    score: 1,
+    leftEye: { x: 60, y: 70 },
+    rightEye: { x: 100, y: 70 },
+    yawDeg: 0,
+    pitchDeg: 0,
+  } satisfies DetectedFace,
 };
 
 /** Embeds a synthetic face once so the model's first real image does not pay for initialisation. */
