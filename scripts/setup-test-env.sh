@@ -9,6 +9,8 @@ packages=(ffmpeg iproute2 util-linux fonts-dejavu-core)
 # Headless browser tests (the subject page, the MediaPipe engine) and the no-third-party-traffic recorder.
 packages+=(chromium strace)
 # The SFU worker is built from source against Debian's libraries (see scripts/build-sfu-worker.sh).
+# The model converters (scripts/models/; a test reproduces the committed .onnx files).
+packages+=(python3-onnx python3-numpy)
 packages+=(meson ninja-build pkg-config g++ python3 libssl-dev nlohmann-json3-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev)
 
 missing=()

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,8 +7,6 @@ import { describe, it } from 'node:test';
 import { EMBEDDING_MODEL_SPECS } from '../../src/face-embedding/embedding-model';
 import { REPO_ROOT } from '../support/fixtures';
 
-// `npm run models:convert:embeddings -- --check` proves the files reproduce; this cheap check proves the committed
-// files are the ones CONVERTED.md describes.
 describe('models/embeddings', () => {
   const dir = join(REPO_ROOT, 'models', 'embeddings');
   const notice = readFileSync(join(dir, 'CONVERTED.md'), 'utf8');
@@ -21,6 +20,12 @@ describe('models/embeddings', () => {
       assert.equal(createHash('sha256').update(readFileSync(spec.onnxFile)).digest('hex'), listed);
     });
   }
+
+  it('should be reproduced byte for byte by the converter from node_modules', () => {
+    // About a second: the converter writes into a temp dir and compares every file with the committed one.
+    const out = execFileSync('bash', [join(REPO_ROOT, 'scripts', 'models', 'convert-embeddings.sh'), '--check'], { encoding: 'utf8' });
+    assert.match(out, /committed files reproduced byte for byte/);
+  });
 
   it('should carry the licences of the source packages', () => {
     for (const licence of ['LICENSE-human', 'LICENSE-face-api']) assert.match(readFileSync(join(dir, licence), 'utf8'), /MIT License/);
