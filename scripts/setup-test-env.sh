@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(ffmpeg iproute2 util-linux fonts-dejavu-core)
 # Headless browser tests (the subject page, the MediaPipe engine) and the no-third-party-traffic recorder.
 packages+=(chromium strace)
-# npm run models:convert (the ONNX face models from the .tflite originals; checked by test/models).
+# npm run models:convert (scripts/models/: the ONNX models from their originals; tests reproduce the committed files).
 packages+=(python3-onnx python3-flatbuffers python3-numpy)
 # JPEG 2000 passport photos are made at test time from fixture photos (opj_compress).
 packages+=(libopenjp2-tools)

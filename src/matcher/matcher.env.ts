@@ -1,5 +1,5 @@
 import { EnvVar, num, oneOf, optionalHttpUrl } from '../config/env';
-import { EMBEDDING_MODELS } from './embedded/embedding-models';
+import { EMBEDDING_MODELS } from '../face-embedding/embedding-model';
 import { MATCH_POLICIES, MatchPolicy } from './match-policy';
 
 /** vision-matcher's threshold (VGG-Face, cosine), used with the external matcher when MATCH_THRESHOLD is unset. */

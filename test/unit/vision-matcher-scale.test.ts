@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_THRESHOLDS } from '../../src/matcher/embedded/embedding-models';
+import { DEFAULT_THRESHOLDS } from '../../src/matcher/embedded/thresholds';
 import { aggregateDistances } from '../../src/matcher/match-policy';
 import { nextRequestId, toVisionMatcherScale } from '../../src/matcher/face-match/vision-matcher-scale';
 
