@@ -1,9 +1,24 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpException, NotFoundException, Param, Post, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpException,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { Locales, DEFAULT_LANG } from '../common/locales';
 import { FlowRejection, FlowService, FlowView } from '../flow/flow.service';
 import { JoinCallRequestDto, JoinCallResponse } from './join-call.dto';
 import { JoinRateLimitGuard } from './join-rate-limit.guard';
+import { TRANSPORT_PORT, TransportPort } from '../transport/transport.port';
+import { ValidationFailed } from './validation';
 
 /** Seconds a client is told to wait when every flow slot is taken. */
 const RETRY_AFTER_S = 10;
@@ -14,12 +29,15 @@ export class FlowsController {
   constructor(
     private readonly flows: FlowService,
     private readonly locales: Locales,
+    @Inject(TRANSPORT_PORT) private readonly transport: TransportPort,
   ) {}
 
   @Post('join-call')
   @HttpCode(202)
   @UseGuards(JoinRateLimitGuard)
-  joinCall(@Body() body: JoinCallRequestDto, @Res({ passthrough: true }) res: Response): JoinCallResponse {
+  async joinCall(@Body() body: JoinCallRequestDto, @Res({ passthrough: true }) res: Response): Promise<JoinCallResponse> {
+    const refused = await this.transport.roomServerRefusal?.(body.ws_url);
+    if (refused) throw new ValidationFailed([{ field: 'ws_url', message: `ws_url is refused by the room server policy: ${refused}` }]);
     const requested = (body.lang ?? DEFAULT_LANG).toLowerCase();
     const lang = this.locales.has(requested) ? requested : DEFAULT_LANG;
     try {

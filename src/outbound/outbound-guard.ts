@@ -1,4 +1,4 @@
-import { lookup, LookupAddress } from 'node:dns';
+import { lookup, LookupAddress, promises as dns } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent } from 'undici';
 
@@ -7,6 +7,8 @@ export interface OutboundPolicy {
   allowPrivate: boolean;
   /** Host names (exact), IP addresses or CIDRs that are always allowed. */
   allowlist: readonly string[];
+  /** The setting named when a private or loopback address is refused; OUTBOUND_ALLOWLIST or OUTBOUND_ALLOW_PRIVATE by default. */
+  setting?: string;
 }
 
 /** A fetch refused before any byte left, with the reason. */
@@ -89,7 +91,7 @@ export class OutboundGuard {
     if (allowlisted) return undefined;
     if (NEVER.check(ip, type)) return `${hostname} resolves to a link-local, unspecified or multicast address (${ip})`;
     if (PRIVATE.check(ip, type) && !this.policy.allowPrivate) {
-      return `${hostname} resolves to a private or loopback address (${ip}); set OUTBOUND_ALLOWLIST or OUTBOUND_ALLOW_PRIVATE`;
+      return `${hostname} resolves to a private or loopback address (${ip}); set ${this.policy.setting ?? 'OUTBOUND_ALLOWLIST or OUTBOUND_ALLOW_PRIVATE'}`;
     }
     return undefined;
   }
@@ -100,6 +102,19 @@ export class OutboundGuard {
     if (isIP(host) === 0) return;
     const why = this.refusal(host, host);
     if (why) throw new OutboundRefused(why);
+  }
+
+  /**
+   * Resolves `hostname` and checks every address it has; resolves to the first (the one to connect to), or
+   * rejects with OutboundRefused or a DNS error. (`port` is for allowlist entries with a port.)
+   */
+  async resolve(hostname: string, port: number): Promise<string> {
+    void port;
+    const host = hostname.replace(/^\[|\]$/g, '');
+    const addresses = isIP(host) ? [host] : (await dns.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+    const why = addresses.map((a) => this.refusal(a, host)).find(Boolean);
+    if (why) throw new OutboundRefused(why);
+    return addresses[0];
   }
 
   async close(): Promise<void> {

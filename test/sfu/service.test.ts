@@ -22,7 +22,7 @@ describe('POST /join-call through the SFU', () => {
   let controller: DemoController;
   let service: RunningApp;
   let server: RoomServer;
-  const transport = ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15 });
+  const transport = ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15, roomServerAllowlist: ['127.0.0.1'] });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vision-sfu-'));
