@@ -359,7 +359,7 @@ export class ProtooRoomConnection implements RoomConnection {
         this.subject = { peerId: d.peerId, consumer, sink };
         this.otherPeers.add(d.peerId);
         accept();
-        this.log.log(`consuming the subject video of peer ${d.peerId}`);
+        this.log.log(`consuming the subject video of peer ${String(d.peerId).slice(0, 100)}`);
         return;
       }
       case 'newDataConsumer':
@@ -380,7 +380,7 @@ export class ProtooRoomConnection implements RoomConnection {
         this.otherPeers.delete(notification.data.peerId);
         // Before any video, the subject is whoever else is in the room.
         const gone = this.subject ? this.subject.peerId === notification.data.peerId : this.joined && this.otherPeers.size === 0;
-        if (gone) this.subjectLeft(`peer ${notification.data.peerId} left`);
+        if (gone) this.subjectLeft(`peer ${String(notification.data.peerId).slice(0, 100)} left`);
         return;
       }
       case 'consumerClosed':

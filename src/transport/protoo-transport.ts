@@ -1,3 +1,4 @@
+import { VisionError } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { ProtooRoomConnection, RoomConnectionOptions } from './protoo-room-connection';
 import { RoomServerPolicy } from './room-server-policy';
@@ -77,6 +78,9 @@ export class ProtooTransport implements TransportPort {
   }
 
   async join(request: JoinRequest, listener: RoomListener, signal: AbortSignal): Promise<RoomConnection> {
+    // Also checked at connect time; this covers IP literals, which the socket connects to without a lookup.
+    const refused = await this.policy.refusal(request.wsUrl);
+    if (refused) throw new VisionError('transport_failed', `the room server policy refuses ws_url: ${refused}`);
     const connection = await ProtooRoomConnection.join(request, listener, signal, this.options, (c) => this.open.delete(c));
     // A connection that broke while joining has already released itself.
     if (!connection.isReleased) this.open.set(connection, request);

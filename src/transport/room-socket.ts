@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import WebSocket from 'ws';
 import Message from 'protoo-client/lib/Message';
 import type { RoomServerPolicy } from './room-server-policy';
@@ -45,6 +46,9 @@ export class RoomSocket extends EventEmitter {
     super();
     const parsed = new URL(url);
     const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'wss:' ? 443 : 80;
+    // An IP literal is connected to without a lookup: it is the address (ProtooTransport checked it).
+    const literal = parsed.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(literal)) this.serverAddress = literal;
     this.ws = new WebSocket(url, 'protoo', {
       lookup: policy.lookup(port, (address) => (this.serverAddress = address)),
       maxPayload: limits.maxMessageBytes,

@@ -45,6 +45,18 @@ async function withRoom(
   }
 }
 
+describe('the room server policy in the transport', () => {
+  it('should refuse to connect to a loopback room server that ROOM_SERVER_ALLOWLIST does not list', async () => {
+    await withRoom({}, { roomServerAllowlist: [] }, async (server, transport) => {
+      await assert.rejects(
+        transport.join({ flowId: 'refused', wsUrl: server.url('r0', 'vision'), displayName: 'V' }, recordingListener(), signal()),
+        /the room server policy refuses ws_url: .*ROOM_SERVER_ALLOWLIST/,
+      );
+      assert.deepEqual(server.peerIds('r0'), [], 'nothing connected');
+    });
+  });
+});
+
 describe('the transport in a 2060 room', () => {
   const sockets: Socket[] = [];
   after(() => sockets.forEach((s) => s.close()));
