@@ -88,7 +88,12 @@ function conversionCosts(): { rgba_to_i420_ms: number; render_frame_ms: number }
 async function runBench(): Promise<void> {
   configureLogger('error');
   const server = await RoomServer.create();
-  const transport = ProtooTransport.create({ joinTimeoutMs: 10_000, requestTimeoutMs: 5000, fps: OUT_FPS });
+  const transport = ProtooTransport.create({
+    joinTimeoutMs: 10_000,
+    requestTimeoutMs: 5000,
+    fps: OUT_FPS,
+    roomServerAllowlist: ['127.0.0.1'],
+  });
   const sentAt = new Map<number, number>();
   const received: { at: number; instruction: boolean }[] = [];
   let sentWidth = 0;

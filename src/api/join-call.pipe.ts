@@ -4,6 +4,7 @@ import { validate } from 'class-validator';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { messageOf } from '../common/errors';
 import { OutboundGuard, OutboundRefused, portOf } from '../outbound/outbound-guard';
+import { TRANSPORT_PORT, TransportPort } from '../transport/transport.port';
 import { JoinCallRequestDto } from './join-call.dto';
 import { FieldError, flatten, ValidationFailed } from './validation';
 
@@ -23,7 +24,8 @@ const OUTBOUND_FIELDS = ['callback_base_url', 'datastore_base_url'] as const;
 
 /**
  * Validates POST /join-call: field rules (class-validator), unknown fields (accepted and reported, or refused with
- * STRICT_JOIN_CALL), and whether the controller's base URLs can be reached under the outbound policy.
+ * STRICT_JOIN_CALL), whether the controller's base URLs can be reached under the outbound policy and the room
+ * server under its own (ROOM_SERVER_ALLOWLIST).
  * Only known fields are copied out of the body, so no key of it ever reaches an object's prototype.
  */
 @Injectable()
@@ -31,6 +33,7 @@ export class JoinCallPipe implements PipeTransform<unknown, Promise<JoinCallInpu
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly outbound: OutboundGuard,
+    @Inject(TRANSPORT_PORT) private readonly transport: TransportPort,
   ) {}
 
   async transform(body: unknown): Promise<JoinCallInput> {
@@ -66,6 +69,8 @@ export class JoinCallPipe implements PipeTransform<unknown, Promise<JoinCallInpu
         }
       }),
     );
+    const room = await this.transport.roomServerRefusal?.(request.ws_url);
+    if (room) problems.push({ field: 'ws_url', message: `ws_url is refused by the room server policy: ${room}` });
     return problems.filter((p) => p !== undefined);
   }
 }

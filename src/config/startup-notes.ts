@@ -36,7 +36,6 @@ const UNSUPPORTED_2060: Record<string, string> = {
   CONNECT_TO_MEDIASOUP_SERVER_PATH: 'the join endpoint is always POST /join-call',
   REQUESTER_STATUS_PATH: 'flow status is GET /flows/{flow_id}',
   FFMPEG_LOG_LEVEL: 'no FFmpeg is used',
-  USE_MEDIASOUP_ICE_RELAY: 'not supported by this version',
 };
 
 /** The 2060 service's (misspelt) name for debug logs; VERBOSE is the documented one. */

@@ -37,7 +37,8 @@ function render(node: AnyStateNode, indent: string, lines: string[]): void {
     if (child.type === 'final') lines.push(`${indent}${id(child)} --> [*]`);
     const transitions = [...child.transitions.values()].flat().concat(child.always ?? []);
     for (const t of transitions) {
-      for (const target of t.target ?? []) {
+      // A transition without target stays in the state (only its actions run): drawn as a loop.
+      for (const target of t.target ?? [child]) {
         lines.push(`${indent}${id(child)} --> ${id(target as AnyStateNode)} : ${eventLabel(t.eventType)}${guardLabel(t.guard)}`);
       }
     }

@@ -62,6 +62,8 @@ export function createFlowMachine(deps: FlowDeps) {
       allChallengesPassed: ({ context }) => allPassed(context.liveness),
       noUsableReference: ({ context }) => context.references.length === 0,
       noLiveEvidence: () => deps.evidence.size === 0,
+      // The 2060 service leaves the room right after liveness: from then on the verdict needs no subject.
+      livenessDoneWithEvidence: ({ context }) => allPassed(context.liveness) && deps.evidence.size > 0,
       facesMatch: ({ context }) => context.match?.match === true,
       matcherMayRetry: ({ context }) =>
         context.failure?.reason === 'matcher_unavailable' && context.matcherAttempts < context.settings.matcherAttempts,
@@ -128,6 +130,7 @@ export function createFlowMachine(deps: FlowDeps) {
         context.failure
           ? deps.log.warn(`verdict: failure (${context.failure.reason}): ${context.failure.message}`)
           : deps.log.log(`verdict: success (distance ${context.match?.distance.toFixed(3)})`),
+      logLeftAfterLiveness: () => deps.log.log('the subject left after the last challenge; going on to the verdict'),
       logCallbackError: ({ context }, params: { error: unknown }) =>
         deps.log.warn(`callback attempt ${context.callbackAttempts} failed: ${messageOf(params.error)}`),
       logCallbackGaveUp: ({ context }) =>
@@ -157,10 +160,13 @@ export function createFlowMachine(deps: FlowDeps) {
           },
         },
         on: {
-          SUBJECT_LEFT: {
-            target: 'finishing',
-            actions: ['markRoomGone', { type: 'fail', params: { reason: 'subject_left', message: 'the subject left the room' } }],
-          },
+          SUBJECT_LEFT: [
+            { guard: 'livenessDoneWithEvidence', actions: ['markRoomGone', 'logLeftAfterLiveness'] },
+            {
+              target: 'finishing',
+              actions: ['markRoomGone', { type: 'fail', params: { reason: 'subject_left', message: 'the subject left the room' } }],
+            },
+          ],
           TRANSPORT_FAILED: {
             target: 'finishing',
             actions: ['markRoomGone', { type: 'fail', params: ({ event }) => ({ reason: 'transport_failed', message: event.message }) }],

@@ -68,13 +68,37 @@ export interface FlowLog {
   debug(message: string): void;
 }
 
-/** The logger of one flow. */
-export function flowLog(flowId: string, token?: string): FlowLog {
-  const child = rootLogger.child({ flow_id: flowId, ...(token !== undefined && { token }) });
+/**
+ * Lines one flow logger writes at once at most, then one more per second: a room or a client that makes a flow
+ * log on every message cannot flood the log. Dropped lines are counted and the count is told with the next line.
+ */
+export const FLOW_LOG_BURST = 30;
+
+/** The logger of one flow (rate-limited: FLOW_LOG_BURST). `bindings` are added to every line. */
+export function flowLog(flowId: string, token?: string, bindings: Record<string, string> = {}): FlowLog {
+  const child = rootLogger.child({ flow_id: flowId, ...(token !== undefined && { token }), ...bindings });
+  let tokens = FLOW_LOG_BURST;
+  let refilledAt = Date.now();
+  let suppressed = 0;
+  const write = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => {
+    if (!child.isLevelEnabled(level)) return;
+    const now = Date.now();
+    tokens = Math.min(FLOW_LOG_BURST, tokens + Math.floor((now - refilledAt) / 1000));
+    if (now - refilledAt >= 1000) refilledAt = now;
+    if (tokens < 1) {
+      suppressed++;
+      return;
+    }
+    tokens--;
+    if (suppressed > 0)
+      child[level]({ suppressed_lines: suppressed }, `${message} (${suppressed} earlier lines of this flow were suppressed)`);
+    else child[level](message);
+    suppressed = 0;
+  };
   return {
-    log: (message) => child.info(message),
-    warn: (message) => child.warn(message),
-    error: (message) => child.error(message),
-    debug: (message) => child.debug(message),
+    log: (message) => write('info', message),
+    warn: (message) => write('warn', message),
+    error: (message) => write('error', message),
+    debug: (message) => write('debug', message),
   };
 }

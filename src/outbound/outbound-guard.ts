@@ -10,6 +10,8 @@ export interface OutboundPolicy {
    * on that port only.
    */
   allowlist: readonly string[];
+  /** The setting named when a private or loopback address is refused (default OUTBOUND_SETTINGS). */
+  setting?: string;
 }
 
 /** The setting that would allow a refused private or loopback address. */
@@ -292,9 +294,9 @@ export class OutboundGuard {
     }
     if (PRIVATE.check(ip, type) && !this.policy.allowPrivate) {
       return new OutboundRefused(
-        `${hostname} resolves to a private or loopback address (${shown}); set ${OUTBOUND_SETTINGS}`,
+        `${hostname} resolves to a private or loopback address (${shown}); set ${this.policy.setting ?? OUTBOUND_SETTINGS}`,
         address,
-        OUTBOUND_SETTINGS,
+        this.policy.setting ?? OUTBOUND_SETTINGS,
       );
     }
     return undefined;

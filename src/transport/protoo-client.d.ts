@@ -29,7 +29,8 @@ declare module 'protoo-client' {
   }
 
   export class Peer extends EventEmitter {
-    constructor(transport: WebSocketTransport);
+    /** Any transport with protoo-client's WebSocketTransport events (open, failed, close, message). */
+    constructor(transport: WebSocketTransport | EventEmitter);
     readonly closed: boolean;
     readonly connected: boolean;
     close(): void;
@@ -43,4 +44,10 @@ declare module 'protoo-client' {
     ): this;
     on(event: 'notification', listener: (notification: ProtooNotification) => void): this;
   }
+}
+
+/** protoo's message parser (validates requests, answers and notifications; undefined for anything else). */
+declare module 'protoo-client/lib/Message' {
+  const Message: { parse(raw: string): object | undefined };
+  export default Message;
 }

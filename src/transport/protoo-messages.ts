@@ -83,17 +83,22 @@ export type ServerRequest = { [M in keyof ServerRequests]: { method: M; data: Se
 export interface ServerNotifications {
   newPeer: PeerInfo;
   peerClosed: { peerId: string };
+  /** 2060 extension: sent before peerClosed when a peer leaves. */
+  peerLeft: { peerId: string };
   consumerClosed: { consumerId: string };
   consumerPaused: { consumerId: string };
   consumerResumed: { consumerId: string };
 }
 
 /** A notification the server sends, as a discriminated union. */
-export type ServerNotification = { [M in keyof ServerNotifications]: { method: M; data: ServerNotifications[M] } }[keyof ServerNotifications];
+export type ServerNotification = {
+  [M in keyof ServerNotifications]: { method: M; data: ServerNotifications[M] };
+}[keyof ServerNotifications];
 
 const SERVER_NOTIFICATIONS: ReadonlySet<string> = new Set<keyof ServerNotifications>([
   'newPeer',
   'peerClosed',
+  'peerLeft',
   'consumerClosed',
   'consumerPaused',
   'consumerResumed',

@@ -1,16 +1,24 @@
 import { nonstandard } from '@roamhq/wrtc';
 import { Device, types, version as mediasoupClientVersion } from 'mediasoup-client';
-import type { Logger as Pino } from 'pino';
-import { Peer, ProtooRequest, WebSocketTransport } from 'protoo-client';
+import { Peer, ProtooRequest } from 'protoo-client';
 import { messageOf, VisionError } from '../common/errors';
 import type { I420Frame } from '../common/image';
-import { rootLogger } from '../observability/logger';
+import { FlowLog, flowLog } from '../observability/logger';
 import { InstructionRenderer, VIDEO_HEIGHT, VIDEO_WIDTH } from '../render/instruction-renderer';
-import { ClientRequests, isServerNotification, isServerRequest, ServerNotification, ServerRequest, unreachable } from './protoo-messages';
+import {
+  ClientRequests,
+  WebRtcTransportInfo,
+  isServerNotification,
+  isServerRequest,
+  ServerNotification,
+  ServerRequest,
+  unreachable,
+} from './protoo-messages';
 import type { InstructionScreen, JoinRequest, RoomConnection, RoomListener, RoomStats } from './transport.port';
 import { installWebRtcGlobals } from './webrtc-globals';
+import type { RoomServerPolicy } from './room-server-policy';
+import { RoomSocket, RoomSocketLimits } from './room-socket';
 
-/** Timing of one room connection. */
 /**
  * Ceiling of the instruction video's bitrate, bit/s. Left alone, the encoder climbs to what loopback allows and
  * spends CPU on it: bench:transport 13.5 % of a core per flow unbounded, 12.2 % at 500 kbit/s, 11.5 % at 300;
@@ -18,6 +26,7 @@ import { installWebRtcGlobals } from './webrtc-globals';
  */
 const INSTRUCTION_VIDEO_MAX_BITRATE = 300_000;
 
+/** Timing, policy and bounds of one room connection. */
 export interface RoomConnectionOptions {
   /** Connect, join and start producing within this, or the join fails. */
   joinTimeoutMs: number;
@@ -25,6 +34,19 @@ export interface RoomConnectionOptions {
   requestTimeoutMs: number;
   /** Frame rate of the outgoing instruction video. */
   fps: number;
+  /** Which room servers, ICE candidates and ICE servers may be contacted. */
+  policy: RoomServerPolicy;
+  /** What a room may make the service receive and track. */
+  limits: RoomLimits;
+  /** ICE through TURN relays only (USE_MEDIASOUP_ICE_RELAY). */
+  forceRelay: boolean;
+  /** Another flow of this service in the same room, if any (a full room closes a third peer without a word). */
+  roomMate?: (wsUrl: string) => string | undefined;
+}
+
+/** The bounds of a room: message size and rate, and how many peers are tracked. */
+export interface RoomLimits extends RoomSocketLimits {
+  maxPeers: number;
 }
 
 /** Told once when a joined connection has released everything. */
@@ -55,9 +77,12 @@ function transportFailed(message: string, cause?: unknown): VisionError {
  * socket or native handle behind.
  */
 export class ProtooRoomConnection implements RoomConnection {
-  private readonly log: Pino;
+  private readonly log: FlowLog;
   private readonly where: string;
+  private readonly socket: RoomSocket;
   private readonly peer: Peer;
+  /** Answers received from the room server (a socket closed before the first is a refused peer). */
+  private answers = 0;
   private readonly device = new Device({ handlerName: 'Chrome111' });
   private readonly renderer = new InstructionRenderer();
   private readonly counters: RoomStats = { framesReceived: 0, framesDelivered: 0, framesDropped: 0, framesSent: 0 };
@@ -78,6 +103,9 @@ export class ProtooRoomConnection implements RoomConnection {
   /** Rejects when the connection breaks while joining, so the join fails at once instead of at its timeout. */
   private readonly broken: Promise<never>;
   private breakJoin!: (error: VisionError) => void;
+  /** Resolves when the socket ended, whoever ended it. */
+  private readonly socketGone: Promise<void>;
+  private socketEnded!: () => void;
 
   private constructor(
     private readonly request: JoinRequest,
@@ -85,15 +113,17 @@ export class ProtooRoomConnection implements RoomConnection {
     private readonly options: RoomConnectionOptions,
     private readonly onReleased: OnReleased,
   ) {
-    this.log = rootLogger.child({ flow_id: request.flowId, component: 'transport' });
+    this.log = flowLog(request.flowId, undefined, { component: 'transport' });
     this.where = whereOf(request.wsUrl);
     this.broken = new Promise<never>((_, reject) => (this.breakJoin = reject));
     this.broken.catch(() => undefined);
-    // No reconnection: the server drops a peer whose socket closed, so a new socket would be a new peer.
-    this.peer = new Peer(new WebSocketTransport(request.wsUrl, { retry: { retries: 0 } }));
-    this.peer.on('failed', () => this.fail(transportFailed(`cannot open the protoo WebSocket to ${this.where}`)));
-    this.peer.on('disconnected', () => this.fail(transportFailed(`the room server at ${this.where} closed the signalling connection`)));
-    this.peer.on('close', () => this.fail(transportFailed(`the signalling connection to ${this.where} closed`)));
+    this.socketGone = new Promise<void>((resolve) => (this.socketEnded = resolve));
+    this.socket = new RoomSocket(request.wsUrl, options.policy, options.limits);
+    this.peer = new Peer(this.socket);
+    this.peer.on('failed', () =>
+      this.fail(transportFailed(`cannot open the protoo WebSocket to ${this.where}: ${this.socket.end?.reason || 'refused'}`)),
+    );
+    this.peer.on('close', () => this.onSocketClosed());
     this.peer.on('request', (req, accept, reject) => this.onServerRequest(req, accept, reject));
     this.peer.on('notification', (n) => {
       const message = { method: n.method, data: n.data };
@@ -167,20 +197,19 @@ export class ProtooRoomConnection implements RoomConnection {
     await this.opened();
     const routerRtpCapabilities = await this.send('getRouterRtpCapabilities', undefined);
     await this.device.load({ routerRtpCapabilities });
-    const sctpCapabilities = this.device.sctpCapabilities;
-    const sendInfo = await this.send('createWebRtcTransport', { forceTcp: false, producing: true, consuming: false, sctpCapabilities });
-    this.sendTransport = this.own(this.device.createSendTransport(sendInfo));
+    // No sctpCapabilities: no data channel is consumed, so the server opens no SCTP association and offers none.
+    const sendInfo = await this.send('createWebRtcTransport', { forceTcp: false, producing: true, consuming: false });
+    this.sendTransport = this.own(this.device.createSendTransport(await this.transportOptions(sendInfo)));
     this.wireTransport(this.sendTransport);
-    const recvInfo = await this.send('createWebRtcTransport', { forceTcp: false, producing: false, consuming: true, sctpCapabilities });
-    this.recvTransport = this.own(this.device.createRecvTransport(recvInfo));
+    const recvInfo = await this.send('createWebRtcTransport', { forceTcp: false, producing: false, consuming: true });
+    this.recvTransport = this.own(this.device.createRecvTransport(await this.transportOptions(recvInfo)));
     this.wireTransport(this.recvTransport);
     const { peers } = await this.send('join', {
       displayName: this.request.displayName,
       device: { flag: 'vision-service', name: 'Vision Service', version: mediasoupClientVersion },
       rtpCapabilities: this.device.rtpCapabilities,
-      sctpCapabilities,
     });
-    for (const peer of peers) this.otherPeers.add(peer.id);
+    for (const peer of Array.isArray(peers) ? peers : []) this.trackPeer(peer?.id);
     this.source = new nonstandard.RTCVideoSource();
     const track = this.own(this.source.createTrack() as unknown as MediaStreamTrack & Closable, (t) => t.stop());
     // VP8 costs the least CPU to encode and every browser decodes it.
@@ -196,7 +225,54 @@ export class ProtooRoomConnection implements RoomConnection {
     this.sendFrame();
     this.ticker = setInterval(() => this.sendFrame(), Math.round(1000 / this.options.fps));
     this.joined = true;
-    this.log.info({ peers: peers.length }, `joined the room at ${this.where}`);
+    this.log.log(`joined the room at ${this.where} (${this.otherPeers.size} other peers)`);
+  }
+
+  /**
+   * A createWebRtcTransport answer as mediasoup-client options, with only the candidates and ICE servers the
+   * room policy allows (malformed ICE servers dropped with a warning); direct ICE stays when no server is left.
+   */
+  private async transportOptions(info: WebRtcTransportInfo): Promise<types.TransportOptions> {
+    const checked = await this.options.policy.check(info.iceCandidates ?? [], info.iceServers, this.socket.serverAddress);
+    for (const line of checked.dropped) this.log.warn(line);
+    if (checked.iceCandidates.length === 0) throw transportFailed(`no ICE candidate of the room server at ${this.where} is allowed`);
+    if (this.options.forceRelay && checked.iceServers.length === 0) {
+      this.log.warn('USE_MEDIASOUP_ICE_RELAY is set but the room server handed no usable TURN server: ICE will fail');
+    }
+    return {
+      id: info.id,
+      iceParameters: info.iceParameters,
+      iceCandidates: checked.iceCandidates,
+      dtlsParameters: info.dtlsParameters,
+      iceServers: checked.iceServers,
+      iceTransportPolicy: this.options.forceRelay ? 'relay' : 'all',
+    };
+  }
+
+  /** Tracks another peer of the room, within ROOM_MAX_PEERS. */
+  private trackPeer(id: unknown): void {
+    if (typeof id !== 'string' || this.otherPeers.has(id)) return;
+    if (this.otherPeers.size >= this.options.limits.maxPeers) {
+      this.fail(transportFailed(`the room at ${this.where} announced more peers than ROOM_MAX_PEERS (${this.options.limits.maxPeers})`));
+      return;
+    }
+    this.otherPeers.add(id);
+  }
+
+  /** The socket ended: left (when leaving), a broken bound, a full room, or a failure. */
+  private onSocketClosed(): void {
+    this.socketEnded();
+    const end = this.socket.end;
+    if (end?.bound) return this.fail(transportFailed(`the room at ${this.where} broke a bound: ${end.bound}`));
+    if (!this.joined && end?.opened && this.answers === 0) {
+      const mate = this.options.roomMate?.(this.request.wsUrl);
+      const why = mate
+        ? `room full: the room server at ${this.where} closed the connection right after it opened, while another vision peer (flow ${mate}) is in the room`
+        : `the room server at ${this.where} closed the connection right after it opened (a full room does that)`;
+      return this.fail(transportFailed(why));
+    }
+    const code = end ? ` (code ${end.code}${end.reason ? `: ${end.reason}` : ''})` : '';
+    this.fail(transportFailed(`the room server at ${this.where} closed the signalling connection${code}`));
   }
 
   private opened(): Promise<void> {
@@ -238,7 +314,9 @@ export class ProtooRoomConnection implements RoomConnection {
       timer = setTimeout(() => reject(transportFailed(`the room server did not answer ${method} within ${timeoutMs / 1000} s`)), timeoutMs);
     });
     try {
-      return (await Promise.race([this.peer.request(method, data), timeout])) as ClientRequests[M]['answer'];
+      const answer = (await Promise.race([this.peer.request(method, data), timeout])) as ClientRequests[M]['answer'];
+      this.answers++;
+      return answer;
     } catch (error) {
       if (error instanceof VisionError) throw error;
       throw transportFailed(`the room server refused ${method}: ${messageOf(error)}`, error);
@@ -281,7 +359,7 @@ export class ProtooRoomConnection implements RoomConnection {
         this.subject = { peerId: d.peerId, consumer, sink };
         this.otherPeers.add(d.peerId);
         accept();
-        this.log.info(`consuming the subject video of peer ${d.peerId}`);
+        this.log.log(`consuming the subject video of peer ${String(d.peerId).slice(0, 100)}`);
         return;
       }
       case 'newDataConsumer':
@@ -294,13 +372,15 @@ export class ProtooRoomConnection implements RoomConnection {
   private onNotification(notification: ServerNotification): void {
     switch (notification.method) {
       case 'newPeer':
-        this.otherPeers.add(notification.data.id);
+        this.trackPeer(notification.data?.id);
         return;
+      // 2060 sends peerLeft before peerClosed: either means the peer is gone.
+      case 'peerLeft':
       case 'peerClosed': {
         this.otherPeers.delete(notification.data.peerId);
         // Before any video, the subject is whoever else is in the room.
         const gone = this.subject ? this.subject.peerId === notification.data.peerId : this.joined && this.otherPeers.size === 0;
-        if (gone) this.subjectLeft(`peer ${notification.data.peerId} left`);
+        if (gone) this.subjectLeft(`peer ${String(notification.data.peerId).slice(0, 100)} left`);
         return;
       }
       case 'consumerClosed':
@@ -322,7 +402,7 @@ export class ProtooRoomConnection implements RoomConnection {
       this.subject.sink.stop();
       this.subject.consumer.close();
     }
-    this.log.info(`the subject left: ${why}`);
+    this.log.log(`the subject left: ${why}`);
     this.listener.onSubjectLeft();
   }
 
@@ -378,10 +458,11 @@ export class ProtooRoomConnection implements RoomConnection {
     if (this.delivery) clearImmediate(this.delivery);
     this.pendingFrame = undefined;
     if (wasJoined) {
-      // 2060 servers accept leaveRoom; stock mediasoup-demo rejects it, which is fine: closing the socket leaves too.
-      await this.send('leaveRoom', undefined, Math.min(LEAVE_TIMEOUT_MS, this.options.requestTimeoutMs)).catch((error) =>
-        this.log.debug(`leaveRoom: ${messageOf(error)}`),
-      );
+      // Stock mediasoup-demo rejects leaveRoom, which is fine: closing the socket leaves too. The 2060 server
+      // closes the socket (code 4000) before it answers: that close is the answer.
+      const leave = this.send('leaveRoom', undefined, Math.min(LEAVE_TIMEOUT_MS, this.options.requestTimeoutMs));
+      await Promise.race([leave, this.socketGone]).catch((error) => this.log.debug(`leaveRoom: ${messageOf(error)}`));
+      leave.catch(() => undefined);
     }
     // Children before parents: sink, consumer, producer, track, then the transports, then the socket.
     for (const resource of this.owned.reverse()) {
@@ -394,6 +475,6 @@ export class ProtooRoomConnection implements RoomConnection {
     this.owned.length = 0;
     this.peer.close();
     this.onReleased(this);
-    if (wasJoined) this.log.info(`left the room at ${this.where}`);
+    if (wasJoined) this.log.log(`left the room at ${this.where}`);
   }
 }

@@ -1,19 +1,52 @@
+import { VisionError } from '../common/errors';
+import { roomKey } from '../common/url';
 import type { AppConfig } from '../config/app-config';
 import { ProtooRoomConnection, RoomConnectionOptions } from './protoo-room-connection';
+import { RoomServerPolicy } from './room-server-policy';
+import { transportEnv } from './transport.env';
 import type { JoinRequest, RoomConnection, RoomListener, TransportPort } from './transport.port';
+
+/** Timing and bounds of a ProtooTransport; the room policy is built from `roomServerAllowlist`. */
+export type ProtooTransportOptions = Omit<RoomConnectionOptions, 'policy' | 'roomMate' | 'limits' | 'forceRelay'> & {
+  roomServerAllowlist: readonly string[];
+  limits?: Partial<RoomConnectionOptions['limits']>;
+  forceRelay?: boolean;
+};
+
+/** The defaults of ROOM_MAX_MESSAGE_BYTES, ROOM_MAX_MESSAGES_PER_S and ROOM_MAX_PEERS. */
+const DEFAULT_LIMITS: RoomConnectionOptions['limits'] = {
+  maxMessageBytes: transportEnv.ROOM_MAX_MESSAGE_BYTES.parse(undefined),
+  maxMessagesPerSecond: transportEnv.ROOM_MAX_MESSAGES_PER_S.parse(undefined),
+  maxPeers: transportEnv.ROOM_MAX_PEERS.parse(undefined),
+};
 
 /**
  * The real TransportPort: joins mediasoup rooms through protoo with mediasoup-client on @roamhq/wrtc.
  * Keeps the open connections so close() (at shutdown) leaves every room.
  */
 export class ProtooTransport implements TransportPort {
-  private readonly open = new Set<ProtooRoomConnection>();
+  private readonly open = new Map<ProtooRoomConnection, JoinRequest>();
 
-  private constructor(private readonly options: RoomConnectionOptions) {}
+  private constructor(
+    private readonly options: RoomConnectionOptions,
+    readonly policy: RoomServerPolicy,
+  ) {}
 
-  /** A transport with these timings. */
-  static create(options: RoomConnectionOptions): ProtooTransport {
-    return new ProtooTransport(options);
+  /** A transport with these timings, room servers and bounds. */
+  static create(options: ProtooTransportOptions): ProtooTransport {
+    const { roomServerAllowlist, limits, forceRelay, ...timings } = options;
+    const policy = new RoomServerPolicy(roomServerAllowlist);
+    const transport: ProtooTransport = new ProtooTransport(
+      {
+        ...timings,
+        policy,
+        limits: { ...DEFAULT_LIMITS, ...limits },
+        forceRelay: forceRelay ?? false,
+        roomMate: (wsUrl) => transport.roomMate(wsUrl),
+      },
+      policy,
+    );
+    return transport;
   }
 
   /** A transport from the validated configuration (the flow's JOIN_TIMEOUT_S also bounds the join itself). */
@@ -23,6 +56,9 @@ export class ProtooTransport implements TransportPort {
       joinTimeoutMs: config.flow.JOIN_TIMEOUT_S * 1000,
       requestTimeoutMs: t.TRANSPORT_REQUEST_TIMEOUT_S * 1000,
       fps: t.INSTRUCTION_VIDEO_FPS,
+      roomServerAllowlist: t.ROOM_SERVER_ALLOWLIST,
+      forceRelay: t.USE_MEDIASOUP_ICE_RELAY,
+      limits: { maxMessageBytes: t.ROOM_MAX_MESSAGE_BYTES, maxMessagesPerSecond: t.ROOM_MAX_MESSAGES_PER_S, maxPeers: t.ROOM_MAX_PEERS },
     });
   }
 
@@ -31,15 +67,30 @@ export class ProtooTransport implements TransportPort {
     return this.open.size;
   }
 
+  /** Why the service may not join ws_url under ROOM_SERVER_ALLOWLIST, or undefined. */
+  roomServerRefusal(wsUrl: string): Promise<string | undefined> {
+    return this.policy.refusal(wsUrl);
+  }
+
   async join(request: JoinRequest, listener: RoomListener, signal: AbortSignal): Promise<RoomConnection> {
+    // Also checked at connect time; this covers IP literals, which the socket connects to without a lookup.
+    const refused = await this.policy.refusal(request.wsUrl);
+    if (refused) throw new VisionError('transport_failed', `the room server policy refuses ws_url: ${refused}`);
     const connection = await ProtooRoomConnection.join(request, listener, signal, this.options, (c) => this.open.delete(c));
     // A connection that broke while joining has already released itself.
-    if (!connection.isReleased) this.open.add(connection);
+    if (!connection.isReleased) this.open.set(connection, request);
     return connection;
   }
 
   /** Leaves every open room. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.open].map((c) => c.close()));
+    await Promise.allSettled([...this.open.keys()].map((c) => c.close()));
+    await this.policy.close();
+  }
+
+  /** The flow of another connection of this service to the room of `wsUrl`. */
+  private roomMate(wsUrl: string): string | undefined {
+    const room = roomKey(wsUrl);
+    return [...this.open.values()].find((r) => r.wsUrl !== wsUrl && roomKey(r.wsUrl) === room)?.flowId;
   }
 }

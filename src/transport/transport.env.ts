@@ -1,4 +1,4 @@
-import { num, str } from '../config/env';
+import { bool, list, num, str } from '../config/env';
 
 export const transportEnv = {
   SERVICE_DISPLAY_NAME: str('Vision Service', 'Display name of the service in the room'),
@@ -6,4 +6,17 @@ export const transportEnv = {
   // 10: the mirrored picture stays fluid enough to follow a head turn, and each frame less saves ≈ 0.45 % of a core
   // per flow (bench:transport: 16.9 % at 15 fps, 14.7 % at 10).
   INSTRUCTION_VIDEO_FPS: num(10, 'Frame rate of the outgoing instruction video (640x480)', { min: 5, max: 30 }),
+  ROOM_SERVER_ALLOWLIST: list(
+    [],
+    'Room servers (ws_url hosts) allowed although private or loopback: host names, IPs or CIDRs, e.g. webrtc.default.svc.cluster.local,10.0.0.0/8',
+  ),
+  USE_MEDIASOUP_ICE_RELAY: bool(
+    false,
+    'ICE through the TURN servers the room hands out only (iceTransportPolicy relay), as the 2060 service',
+  ),
+  // A join's largest message is the router's RTP capabilities (≈ 10 kB); 2060 messages stay far below 256 kB.
+  ROOM_MAX_MESSAGE_BYTES: num(262_144, 'Largest protoo message a room server may send, bytes', { min: 16_384, max: 8_388_608 }),
+  // A room sends a few messages a second (scores, bandwidth); a burst at join stays under 50.
+  ROOM_MAX_MESSAGES_PER_S: num(200, 'protoo messages a room server may send per second', { min: 20, max: 10_000 }),
+  ROOM_MAX_PEERS: num(16, 'Peers of a room the service keeps track of (2060 rooms hold 2)', { min: 2, max: 1000 }),
 };

@@ -56,6 +56,8 @@ export interface RoomConnection {
 export interface TransportPort {
   /** Resolves once joined and producing; rejects with a VisionError('transport_failed') otherwise. */
   join(request: JoinRequest, listener: RoomListener, signal: AbortSignal): Promise<RoomConnection>;
+  /** Why the room server of ws_url may not be joined (checked at /join-call), or undefined when it may. */
+  roomServerRefusal?(wsUrl: string): Promise<string | undefined>;
 }
 
 /** Nest injection token of the TransportPort. */

@@ -25,7 +25,25 @@ const MEDIA_CODECS: ms.RtpCodecCapability[] = [
 export interface RoomServerOptions {
   /** Accept the 2060 `leaveRoom` request (stock mediasoup-demo rejects it). Default true. */
   supportsLeaveRoom?: boolean;
+  /** 2060: answer leaveRoom by closing the peer's socket (code 4000) before accepting. */
+  leaveRoomClosesSocket?: boolean;
+  /** What the others are told when a peer leaves: `peerClosed` by default; 2060 sends `peerLeft` first. */
+  leaveNotifications?: ('peerLeft' | 'peerClosed')[];
+  /** 2060 (maxPeerCount, 2 by default there): one more peer is accepted, then its socket is closed without a word. */
+  maxPeersPerRoom?: number;
+  /** Handed out in every createWebRtcTransport answer to peers whose id starts with `vision` (the service). */
+  iceServers?: unknown[];
+  /** ICE candidates announced besides the real ones to `vision…` peers (a malicious server's targets). */
+  extraCandidates?: ms.IceCandidate[];
 }
+
+/** The 2060 webrtc-server with its TURN variables unset. */
+export const WEBRTC_SERVER_2060: RoomServerOptions = {
+  leaveRoomClosesSocket: true,
+  leaveNotifications: ['peerLeft', 'peerClosed'],
+  maxPeersPerRoom: 2,
+  iceServers: [{ urls: 'turn:undefined:undefined?transport=undefined', credentialType: 'password' }],
+};
 
 interface PeerState {
   peer: protoo.Peer;
@@ -50,6 +68,11 @@ class Room {
   ) {}
 
   addPeer(peerId: string, transport: protoo.ProtooTransport): void {
+    if (this.peers.size >= (this.server.options.maxPeersPerRoom ?? Infinity)) {
+      this.server.refusedAsFull++;
+      transport.close();
+      return;
+    }
     this.peers.get(peerId)?.peer.close();
     const peer = this.protooRoom.createPeer(peerId, transport);
     const state: PeerState = { peer, transports: new Map(), producers: new Map(), consumers: new Map() };
@@ -81,6 +104,7 @@ class Room {
         return this.router.rtpCapabilities as never;
       case 'createWebRtcTransport': {
         const { producing, consuming, sctpCapabilities } = request.data;
+        if (sctpCapabilities) this.server.sctpRequests++;
         const transport = await this.router.createWebRtcTransport({
           listenIps: [{ ip: '127.0.0.1' }],
           enableUdp: true,
@@ -91,20 +115,24 @@ class Room {
           appData: { producing, consuming },
         });
         state.transports.set(transport.id, transport);
+        const service = state.peer.id.startsWith('vision');
         return {
           id: transport.id,
           iceParameters: transport.iceParameters,
-          iceCandidates: transport.iceCandidates,
+          iceCandidates: [...transport.iceCandidates, ...((service && this.server.options.extraCandidates) || [])],
           dtlsParameters: transport.dtlsParameters,
           sctpParameters: transport.sctpParameters,
-          iceServers: [],
+          iceServers: (service && this.server.options.iceServers) || [],
         } as never;
       }
       case 'connectWebRtcTransport':
-        await this.transportOf(state, request.data.transportId).connect({ dtlsParameters: request.data.dtlsParameters as ms.DtlsParameters });
+        await this.transportOf(state, request.data.transportId).connect({
+          dtlsParameters: request.data.dtlsParameters as ms.DtlsParameters,
+        });
         return undefined;
       case 'join': {
         if (state.info) throw new Error('peer already joined');
+        if (request.data.sctpCapabilities) this.server.sctpRequests++;
         const others = this.joined();
         state.info = { id: state.peer.id, displayName: request.data.displayName, device: request.data.device };
         state.rtpCapabilities = request.data.rtpCapabilities as ms.RtpCapabilities;
@@ -139,6 +167,10 @@ class Room {
       case 'leaveRoom':
         if (!this.server.supportsLeaveRoom) throw new Error('unknown method leaveRoom');
         this.server.leaveRoomCalls++;
+        if (this.server.options.leaveRoomClosesSocket) {
+          state.peer.close();
+          return undefined;
+        }
         setImmediate(() => state.peer.close());
         return undefined;
       default:
@@ -189,7 +221,11 @@ class Room {
     this.peers.delete(state.peer.id);
     for (const transport of state.transports.values()) transport.close();
     if (state.info) {
-      for (const other of this.joined()) void other.peer.notify('peerClosed', { peerId: state.peer.id }).catch(() => undefined);
+      for (const other of this.joined()) {
+        for (const method of this.server.options.leaveNotifications ?? ['peerClosed']) {
+          void other.peer.notify(method, { peerId: state.peer.id }).catch(() => undefined);
+        }
+      }
     }
     if (this.peers.size === 0) this.onEmpty();
   }
@@ -199,6 +235,10 @@ class Room {
 export class RoomServer {
   /** How many leaveRoom requests were accepted. */
   leaveRoomCalls = 0;
+  /** createWebRtcTransport and join requests that offered SCTP (data channels). */
+  sctpRequests = 0;
+  /** Peers accepted and closed at once because their room was full. */
+  refusedAsFull = 0;
   private readonly rooms = new Map<string, Room>();
   private readonly pendingRooms = new Map<string, Promise<Room>>();
   private closed = false;
@@ -207,15 +247,19 @@ export class RoomServer {
     private readonly http: Server,
     private readonly ws: protoo.WebSocketServer,
     private readonly worker: ms.Worker,
-    readonly supportsLeaveRoom: boolean,
+    readonly options: RoomServerOptions,
   ) {}
+
+  get supportsLeaveRoom(): boolean {
+    return this.options.supportsLeaveRoom ?? true;
+  }
 
   static async create(options: RoomServerOptions = {}): Promise<RoomServer> {
     const worker = await loadMediasoup().createWorker({ logLevel: 'error', rtcMinPort: 40000, rtcMaxPort: 49999 });
     const http = createServer((_req, res) => res.writeHead(404).end());
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const ws = new protoo.WebSocketServer(http, { maxReceivedFrameSize: 960000, maxReceivedMessageSize: 960000 });
-    const server = new RoomServer(http, ws, worker, options.supportsLeaveRoom ?? true);
+    const server = new RoomServer(http, ws, worker, options);
     ws.on('connectionrequest', (info, accept, reject) => server.onConnection(info.request.url ?? '', accept, reject));
     return server;
   }
@@ -228,6 +272,11 @@ export class RoomServer {
   /** The ws_url a peer uses to join `roomId` as `peerId`. */
   url(roomId: string, peerId: string): string {
     return `ws://127.0.0.1:${this.port}/?roomId=${encodeURIComponent(roomId)}&peerId=${encodeURIComponent(peerId)}`;
+  }
+
+  /** ICE states of a peer's transports on the server side ('new' until the peer's ICE checks arrive). */
+  iceStates(roomId: string, peerId: string): string[] {
+    return [...(this.rooms.get(roomId)?.peers.get(peerId)?.transports.values() ?? [])].map((t) => t.iceState);
   }
 
   /** Ids of the peers in a room now (joined or not). */

@@ -11,18 +11,18 @@ import { after, before, describe, it } from 'node:test';
 import { ProtooTransport } from '../../src/transport/protoo-transport';
 import { DemoController } from '../demo/demo-controller';
 import { RunningApp, startApp } from '../support/app';
-import { FakeFace } from '../support/flow-fakes';
+import { face, FakeFace, FakeMatcher, FakeReferences } from '../support/flow-fakes';
 import { lumaStats } from '../harness/frame-marker';
 import { RoomServer } from '../harness/room-server';
 import { SubjectBot } from '../harness/subject-bot';
-import { waitUntil } from '../harness/wait';
+import { pollUntil, waitUntil } from '../harness/wait';
 
 describe('POST /join-call through the SFU', () => {
   let dir: string;
   let controller: DemoController;
   let service: RunningApp;
   let server: RoomServer;
-  const transport = ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15 });
+  const transport = ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15, roomServerAllowlist: ['127.0.0.1'] });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vision-sfu-'));
@@ -77,6 +77,56 @@ describe('POST /join-call through the SFU', () => {
     } finally {
       bot.close();
       await dying.close();
+    }
+  });
+});
+
+describe('hanging up after the last challenge, through the SFU', () => {
+  it('should go on to the real verdict when the subject leaves while references are fetched', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vision-sfu-'));
+    const controller = await DemoController.create({ assetsDir: dir, log: () => undefined });
+    const server = await RoomServer.create();
+    const transport = ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15, roomServerAllowlist: ['127.0.0.1'] });
+    const subjectFace = new FakeFace();
+    const references = new FakeReferences();
+    let release!: () => void;
+    references.gate = new Promise((resolve) => (release = resolve));
+    const service = await startApp(
+      { CALLBACK_INCLUDE_DETAILS: 'true', CHALLENGES: 'open-close-mouth', NUMBER_OF_GESTURES_TO_REQUEST: '1', INSTRUCTION_S: '0.5' },
+      { transport, face: subjectFace, references, matcher: new FakeMatcher() },
+    );
+    const bot = await SubjectBot.join({ wsUrl: server.url('hang-up', 'subject'), video: { kind: 'flat', luma: 100 } });
+    try {
+      const res = await service.join({
+        ws_url: server.url('hang-up', 'vision'),
+        callback_base_url: controller.baseUrl,
+        token: 'hang-up',
+        lang: 'en',
+      });
+      assert.equal(res.status, 202);
+      const state = async () => ((await (await fetch(`${service.baseUrl}/flows/${res.body.flow_id}`)).json()) as { state: string }).state;
+      await pollUntil(async () => ((await state()).endsWith('running') ? true : undefined), 10_000, 'the challenge to run');
+      await new Promise((resolve) => setTimeout(resolve, 500)); // closed mouth first
+      subjectFace.next = { faceCount: 1, face: face({ mouthOpenness: 0.15 }) };
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      subjectFace.next = { faceCount: 1, face: face() };
+      await pollUntil(async () => ((await state()) === 'verifying.fetchingReferences' ? true : undefined), 10_000, 'liveness to pass');
+      bot.close();
+      await waitUntil(() => !server.peerIds('hang-up').includes('subject'), 5000, 'the subject to leave');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the service is told
+      assert.equal(await state(), 'verifying.fetchingReferences', 'leaving after liveness does not end the flow');
+      release();
+      const [callback] = await controller.waitForCallbacks('hang-up', 1, 8000);
+      assert.equal(callback.status, 'success');
+      assert.equal(JSON.parse(callback.body).reason, null);
+    } finally {
+      release();
+      bot.close();
+      await service.close();
+      await transport.close();
+      await server.close();
+      await controller.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

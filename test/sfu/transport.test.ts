@@ -17,7 +17,7 @@ import { RoomServer } from '../harness/room-server';
 import { SubjectBot } from '../harness/subject-bot';
 import { recordingListener, waitUntil } from '../harness/wait';
 
-const TIMINGS = { joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15 };
+const TIMINGS = { joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15, roomServerAllowlist: ['127.0.0.1'] };
 const CLIP = () => fixture('videos', 'blink_webcam_viet281101.webm');
 const signal = () => new AbortController().signal;
 
@@ -41,7 +41,11 @@ describe(ProtooTransport.name, () => {
   it('should receive at least 80 % of the subject frames from a real clip through the SFU', async () => {
     const roomId = nextRoom();
     const listener = recordingListener();
-    const connection = await transport.join({ flowId: 'f1', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' }, listener, signal());
+    const connection = await transport.join(
+      { flowId: 'f1', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' },
+      listener,
+      signal(),
+    );
     const bot = await SubjectBot.join({ wsUrl: server.url(roomId, 'subject'), video: { kind: 'clip', file: CLIP(), seconds: 2 }, fps: 15 });
     try {
       await waitUntil(() => listener.frames.count > 0, 8000, 'the first subject frame');
@@ -63,7 +67,11 @@ describe(ProtooTransport.name, () => {
 
   it('should send the subject their own video mirrored, with the instruction drawn over it', async () => {
     const roomId = nextRoom();
-    const connection = await transport.join({ flowId: 'f2', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' }, recordingListener(), signal());
+    const connection = await transport.join(
+      { flowId: 'f2', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' },
+      recordingListener(),
+      signal(),
+    );
     const bot = await SubjectBot.join({ wsUrl: server.url(roomId, 'subject'), video: { kind: 'halves' } });
     try {
       connection.show({ phase: 'instructing', text: 'Mira a la cámara. Te pediremos unos gestos: ñandú, acción.' });
@@ -90,7 +98,11 @@ describe(ProtooTransport.name, () => {
   it('should tell the subject left when their peer leaves, then leave the room cleanly', async () => {
     const roomId = nextRoom();
     const listener = recordingListener();
-    const connection = await transport.join({ flowId: 'f3', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' }, listener, signal());
+    const connection = await transport.join(
+      { flowId: 'f3', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' },
+      listener,
+      signal(),
+    );
     const bot = await SubjectBot.join({ wsUrl: server.url(roomId, 'subject'), video: { kind: 'flat', luma: 120 } });
     await waitUntil(() => listener.events.includes('started'), 8000, 'the subject video');
     bot.close();
@@ -120,7 +132,7 @@ describe(ProtooTransport.name, () => {
       connections[0].show({ phase: 'processing', text: 'A' });
       connections[1].show({ phase: 'processing', text: 'B' });
       await waitUntil(() => a.frames.count > 10 && b.frames.count > 10, 8000, 'frames in both rooms');
-      await waitUntil(() => (bots[0].received.count > 10 && bots[1].received.count > 10), 8000, 'video at both bots');
+      await waitUntil(() => bots[0].received.count > 10 && bots[1].received.count > 10, 8000, 'video at both bots');
       const mean = (f: typeof a.frames.last) => lumaStats(f!, 0, 0, f!.width, f!.height).mean;
       assert.ok(Math.abs(mean(a.frames.last) - 50) < 15, 'room A sees its subject');
       assert.ok(Math.abs(mean(b.frames.last) - 210) < 15, 'room B sees its subject');
@@ -160,7 +172,11 @@ describe(`${ProtooTransport.name} failures`, () => {
     const server = await RoomServer.create();
     const listener = recordingListener();
     try {
-      const connection = await transport.join({ flowId: 'f5', wsUrl: server.url('r', 'vision'), displayName: 'Vision' }, listener, signal());
+      const connection = await transport.join(
+        { flowId: 'f5', wsUrl: server.url('r', 'vision'), displayName: 'Vision' },
+        listener,
+        signal(),
+      );
       await server.close();
       await waitUntil(() => listener.events.includes('failed'), 5000, 'onFailed');
       assert.equal((listener.errors[0] as VisionError).reason, 'transport_failed');

@@ -26,6 +26,7 @@ export async function startApp(env: Record<string, string> = {}, overrides: Adap
   const config = loadConfig({
     HOST: '127.0.0.1',
     OUTBOUND_ALLOWLIST: '127.0.0.1',
+    ROOM_SERVER_ALLOWLIST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     ...env,
   });

@@ -92,9 +92,12 @@ export class FakeFace implements FaceAnalysisPort {
 export class FakeReferences implements ReferencePort {
   result: ReferenceSet | Error | 'hang' = { usable: [{ index: 0, kind: 'data_url', image: tinyImage() }], skipped: [] };
   calls = 0;
+  /** When set, fetches wait for it before answering. */
+  gate?: Promise<void>;
 
   async fetch(_source: unknown, signal: AbortSignal): Promise<ReferenceSet> {
     this.calls++;
+    await this.gate;
     if (this.result === 'hang') {
       return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
     }

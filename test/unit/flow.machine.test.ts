@@ -188,6 +188,40 @@ describe('flow machine', () => {
     assertReportedOnce(flow, 'failure', 'subject_left');
   });
 
+  it('should go on to the verdict when the subject leaves after the last challenge', async () => {
+    const flow = setup();
+    let release!: () => void;
+    flow.references.gate = new Promise((resolve) => (release = resolve));
+    await flow.enterChallenges();
+    await flow.performChallenges();
+    await tick();
+    assert.deepEqual(flow.state(), { verifying: 'fetchingReferences' });
+    flow.transport.listener!.onSubjectLeft();
+    await tick();
+    assert.deepEqual(flow.state(), { verifying: 'fetchingReferences' }, 'leaving after liveness does not end the flow');
+    release();
+    await tick();
+    await tick();
+    const output = await flow.finish();
+    assertReportedOnce(flow, 'success', undefined);
+    assert.ok(output.match, 'the real match decided');
+  });
+
+  it('should fail with subject_left when the subject leaves before the last challenge passed', async () => {
+    const flow = setup();
+    await flow.enterChallenges();
+    await flow.frames(5);
+    flow.face.next = { faceCount: 1, face: face({ mouthOpenness: 0.8 }) };
+    await flow.frames(2);
+    flow.face.next = { faceCount: 1, face: face() };
+    await flow.frames(1);
+    assert.equal(flow.actor.getSnapshot().context.liveness.challenges[0].status, 'passed');
+    flow.transport.listener!.onSubjectLeft();
+    await tick();
+    await flow.finish();
+    assertReportedOnce(flow, 'failure', 'subject_left');
+  });
+
   it('should fail with transport_failed when the room cannot be joined', async () => {
     const flow = setup();
     flow.transport.mode = 'reject';

@@ -95,6 +95,7 @@ export class DemoStack {
       VISION_API_KEY: apiKey,
       CALLBACK_INCLUDE_DETAILS: 'true',
       OUTBOUND_ALLOWLIST: '127.0.0.1',
+      ROOM_SERVER_ALLOWLIST: '127.0.0.1',
     });
     const web = createServer();
     const stack = new DemoStack(web, webDir, rooms, controller, service, apiKey, options);
