@@ -7,6 +7,7 @@ import { referencesEnv } from '../references/references.env';
 import { transportEnv } from '../transport/transport.env';
 import { ConfigError, EnvValues, readEnv } from './env';
 import { serverEnv } from './server.env';
+import { storeEnv } from '../store/store.env';
 import { exposureNotes, readEnvFile, StartupNote, unsupported2060Notes, with2060Names } from './startup-notes';
 
 /** Every variable the service reads, by concern; .env.example is checked against it. */
@@ -19,6 +20,7 @@ export const ENV_SCHEMAS = {
   matcher: matcherEnv,
   transport: transportEnv,
   face: faceEnv,
+  store: storeEnv,
 } as const;
 
 type Schemas = typeof ENV_SCHEMAS;
