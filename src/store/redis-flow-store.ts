@@ -70,8 +70,8 @@ const COMMAND_TIMEOUT_MS = 1000;
 
 /**
  * The shared store (FLOW_STORE=redis://…) on ioredis: records survive a replica's crash and every replica sees
- * every flow. Commands fail fast while disconnected (no offline queue): the caller retries, and /ready shows the
- * outage instead of requests piling up in a queue.
+ * every flow. While disconnected, commands fail at the next failed reconnect attempt (≤ 1 s) instead of queueing:
+ * the caller retries, and /ready shows the outage.
  */
 export class RedisFlowStore implements FlowStore {
   private readonly redis: Redis;
@@ -83,7 +83,7 @@ export class RedisFlowStore implements FlowStore {
     private readonly times: StoreTimes,
   ) {
     this.redis = new Redis(url, {
-      enableOfflineQueue: false,
+      // Commands wait for a connection at most until the next reconnect attempt fails, then reject (we retry).
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
@@ -144,7 +144,7 @@ export class RedisFlowStore implements FlowStore {
   async onCancel(owner: string, handler: (id: string) => void): Promise<void> {
     if (!this.subscriber) {
       // A subscribed connection can do nothing else; ioredis subscribes again after a reconnect.
-      this.subscriber = this.redis.duplicate({ enableOfflineQueue: true });
+      this.subscriber = this.redis.duplicate();
       this.subscriber.on('error', () => undefined);
       this.subscriber.on('message', (channel: string, id: string) => this.handlers.get(channel)?.(id));
     }
