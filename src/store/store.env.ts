@@ -1,4 +1,5 @@
-import { ConfigError, type EnvVar, num } from '../config/env';
+import { type EnvVar, num } from '../config/env';
+import type { StoreTimes } from './flow-store.port';
 
 /** FLOW_STORE: `memory`, or a redis:// / rediss:// URL (credentials in the URL stay out of the logs). */
 function flowStoreUrl(doc: string): EnvVar<string> {
@@ -31,7 +32,7 @@ export const storeEnv = {
   }),
   FLOW_LEASE_RENEW_S: num(
     2,
-    'How often a replica renews the leases of its flows and looks for expired ones; less than FLOW_LEASE_TTL_S / 2',
+    'How often a replica renews the leases of its flows and looks for expired ones; at most FLOW_LEASE_TTL_S / 2',
     {
       min: 0.1,
       max: 60,
@@ -41,13 +42,17 @@ export const storeEnv = {
   FLOW_FINISHED_TTL_S: num(3600, 'How long a finished flow stays in the store for GET /flows/{id}', { min: 1, max: 30 * 86400 }),
 };
 
-/** The store's numbers in milliseconds; throws ConfigError when the renewal cannot keep a lease alive. */
-export function storeTimesOf(env: { FLOW_LEASE_TTL_S: number; FLOW_LEASE_RENEW_S: number; FLOW_FINISHED_TTL_S: number }) {
-  if (env.FLOW_LEASE_RENEW_S * 2 > env.FLOW_LEASE_TTL_S) {
-    throw new ConfigError([
-      `FLOW_LEASE_RENEW_S: must be at most half of FLOW_LEASE_TTL_S (${env.FLOW_LEASE_TTL_S}), got ${env.FLOW_LEASE_RENEW_S}`,
-    ]);
-  }
+type StoreEnv = { FLOW_LEASE_TTL_S: number; FLOW_LEASE_RENEW_S: number; FLOW_FINISHED_TTL_S: number };
+
+/** Problems between the store's variables: a renewal period over half the TTL lets a live owner's lease lapse. */
+export function storeProblems(env: StoreEnv): string[] {
+  return env.FLOW_LEASE_RENEW_S * 2 > env.FLOW_LEASE_TTL_S
+    ? [`FLOW_LEASE_RENEW_S: must be at most half of FLOW_LEASE_TTL_S (${env.FLOW_LEASE_TTL_S}), got ${env.FLOW_LEASE_RENEW_S}`]
+    : [];
+}
+
+/** The store's numbers in milliseconds. */
+export function storeTimesOf(env: StoreEnv): StoreTimes {
   return {
     leaseTtlMs: env.FLOW_LEASE_TTL_S * 1000,
     renewEveryMs: env.FLOW_LEASE_RENEW_S * 1000,

@@ -26,12 +26,12 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly dir: string,
-    private readonly persist: boolean,
+    private readonly persist: 'always' | 'everysec' | undefined,
   ) {}
 
-  /** With `persist`, every write is fsynced to an append-only file, so a restart keeps the data. */
-  static async start(options: { persist?: boolean } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), await mkdtemp(join(tmpdir(), 'vision-redis-')), options.persist ?? false);
+  /** With `persist`, writes go to an append-only file (fsynced on every write, or every second), so a restart keeps the data. */
+  static async start(options: { persist?: 'always' | 'everysec' } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), await mkdtemp(join(tmpdir(), 'vision-redis-')), options.persist);
     await server.start();
     return server;
   }
@@ -42,7 +42,7 @@ export class RedisServer {
 
   async start(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir];
-    args.push(...(this.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+    args.push(...(this.persist ? ['--appendonly', 'yes', '--appendfsync', this.persist] : ['--appendonly', 'no']));
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     process.once('exit', this.killOnExit);

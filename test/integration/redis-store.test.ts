@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { HttpCallbackAdapter } from '../../src/callbacks/http-callback.adapter';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { systemClock } from '../../src/store/clock';
-import type { StoredFlow, StoreTimes } from '../../src/store/flow-store.port';
+import { createFlowStore } from '../../src/store/create-flow-store';
+import type { FlowStore, StoredFlow, StoreTimes } from '../../src/store/flow-store.port';
 import type { Adoption } from '../../src/store/leases';
 import { RedisFlowStore } from '../../src/store/redis-flow-store';
 import { DemoController } from '../demo/demo-controller';
@@ -45,7 +46,7 @@ describe('FlowStore on a real redis-server', () => {
   };
 
   before(async () => {
-    redis = await RedisServer.start({ persist: true });
+    redis = await RedisServer.start({ persist: 'always' });
   });
 
   after(async () => {
@@ -120,7 +121,7 @@ describe('adoption of a dead replica’s flows, delivered by the HTTP callback s
   let dir: string;
   let controller: DemoController;
   const outbound = new OutboundGuard({ allowPrivate: false, allowlist: ['127.0.0.1'] });
-  const stores: RedisFlowStore[] = [];
+  const stores: FlowStore[] = [];
 
   before(async () => {
     redis = await RedisServer.start();
@@ -140,7 +141,7 @@ describe('adoption of a dead replica’s flows, delivered by the HTTP callback s
     const kept = { ...times, finishedTtlMs: 60_000 }; // finished records stay to be looked at
     const sender = new HttpCallbackAdapter({ includeDetails: true, timeoutMs: 2000, outbound });
     const live = ['b', 'c'].map((owner) => {
-      const store = new RedisFlowStore(redis.url, kept);
+      const store = createFlowStore(redis.url, kept, systemClock); // as the service will build it from FLOW_STORE
       stores.push(store);
       const r = replica(store, owner, kept, systemClock, (adoption: Adoption) => void deliver(adoption));
       // What the registry will do with an adopted flow: send its outcome, record the delivery, finish it.
