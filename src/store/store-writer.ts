@@ -13,6 +13,14 @@ export interface ReplicaStore {
   metrics: Metrics;
 }
 
+export type UpdateResult = WriteResult | 'unrecorded';
+
+interface PendingWrite {
+  patch: FlowPatch;
+  what: string[];
+  done: Promise<UpdateResult>;
+}
+
 /** First retry delay of a store write; doubles up to RETRY_MAX_DELAY_MS. */
 const RETRY_FIRST_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 2000;
@@ -46,6 +54,10 @@ export async function withStoreRetries<T>(
  * never stops the flow: the running process still holds the verdict and reports it itself.
  */
 export class StoreWriter {
+  /** Per flow: the write in flight (or last started), and the merged patch waiting for it. */
+  private readonly inFlight = new Map<string, Promise<UpdateResult>>();
+  private readonly pending = new Map<string, PendingWrite>();
+
   constructor(private readonly replica: ReplicaStore) {}
 
   get owner(): string {
@@ -72,10 +84,30 @@ export class StoreWriter {
   }
 
   /**
-   * Records `patch` (`what` names it in the log). Resolves 'lost' when another replica adopted the flow (stop
+   * Records `patch` (`what` names it in the log). Writes of one flow are applied in order: while one is in flight,
+   * later patches merge into one pending write (a retried old state never overwrites a newer one, and a long
+   * outage holds at most two writes per flow). Resolves 'lost' when another replica adopted the flow (stop
    * reporting it), and 'unrecorded' when the store stayed unreachable (logged; carry on).
    */
-  async update(id: string, patch: FlowPatch, what: string): Promise<WriteResult | 'unrecorded'> {
+  update(id: string, patch: FlowPatch, what: string): Promise<UpdateResult> {
+    const pending = this.pending.get(id);
+    if (pending) {
+      Object.assign(pending.patch, patch);
+      pending.what.push(what);
+      return pending.done;
+    }
+    const entry = { patch: { ...patch }, what: [what] } as PendingWrite;
+    entry.done = (this.inFlight.get(id) ?? Promise.resolve()).then(() => {
+      this.pending.delete(id);
+      return this.write(id, entry.patch, entry.what.join(', '));
+    });
+    this.pending.set(id, entry);
+    this.inFlight.set(id, entry.done);
+    void entry.done.then(() => this.inFlight.get(id) === entry.done && this.inFlight.delete(id));
+    return entry.done;
+  }
+
+  private async write(id: string, patch: FlowPatch, what: string): Promise<UpdateResult> {
     try {
       const { store, owner, clock } = this.replica;
       const result = await this.retrying('update', () => store.update(id, owner, patch, clock.now()));

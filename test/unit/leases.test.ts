@@ -202,6 +202,26 @@ describe('leases and adoption (fake clock)', () => {
   });
 });
 
+describe('StoreWriter order', () => {
+  it('should never let a retried old write overwrite a newer one, and merge writes queued behind it', async () => {
+    const { clock, store: memory } = setup();
+    const store = flaky(memory);
+    const a = replica(store, 'a', times, clock);
+    await a.run('f1');
+    store.down = true;
+    const first = a.writer.update('f1', { state: 'matching' }, 'state matching'); // fails, retries in 100 ms
+    await clock.advance(50);
+    store.down = false;
+    const second = a.writer.update('f1', { state: 'finishing' }, 'state finishing');
+    const third = a.writer.update('f1', { challenges: [{ id: 'blink', status: 'passed' }] }, 'challenges');
+    await clock.advance(1_000);
+    assert.deepEqual(await Promise.all([first, second, third]), ['ok', 'ok', 'ok']);
+    const stored = await memory.get('f1');
+    assert.equal(stored?.state, 'finishing');
+    assert.deepEqual(stored?.challenges, [{ id: 'blink', status: 'passed' }]);
+  });
+});
+
 describe(MemoryFlowStore.name, () => {
   it('should keep a token for one running flow, answer re-joins with it, and free it when the flow finishes', async () => {
     const { clock, store } = setup();
