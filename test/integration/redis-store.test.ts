@@ -103,6 +103,8 @@ describe('FlowStore on a real redis-server', () => {
     const one = replica(client(longRetry), 'r', longRetry, systemClock);
     await one.run('r1');
     const store = clients[clients.length - 1];
+    const asked: string[] = [];
+    await store.onCancel('r', (id) => asked.push(id));
     assert.deepEqual(await store.health(), { up: true, detail: 'redis ready' });
     await redis.stop();
     await pollUntil(async () => ((await store.health()).up ? undefined : true), 3000, 'health to turn red');
@@ -113,6 +115,10 @@ describe('FlowStore on a real redis-server', () => {
     assert.equal((await store.get('r1'))?.state, 'matching');
     assert.ok((await counter(one.metrics, 'vision_store_errors_total', { operation: 'update' })) >= 1);
     await pollUntil(async () => ((await store.health()).up ? true : undefined), 3000, 'health to turn green');
+    // The owner's cancel subscription came back with the connection.
+    const other = client();
+    await pollUntil(async () => ((await other.requestCancel('r1')) ? true : undefined), 3000, 'the owner to listen again');
+    await waitUntil(() => asked.includes('r1'), 2000, 'the cancel after the restart');
   });
 });
 
