@@ -87,7 +87,6 @@ export class RedisFlowStore implements FlowStore {
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-      lazyConnect: false,
     });
     // Connection errors surface as rejected commands and in health(); ioredis reconnects by itself.
     this.redis.on('error', () => undefined);

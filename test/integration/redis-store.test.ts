@@ -76,6 +76,18 @@ describe('FlowStore on a real redis-server', () => {
     assert.deepEqual(await a.expired(Date.now(), 100), []);
   });
 
+  it('should tell an owner whose flow was claimed: renew lists it as lost, writes answer lost, unknown flows missing', async () => {
+    const [owner, adopter] = [client(), client()];
+    await owner.create(record('l1', { owner: 'slow', leaseExpiresAt: Date.now() - 1 }));
+    await owner.create(record('l2', { owner: 'slow' }));
+    assert.equal((await adopter.claim('l1', 'fast', Date.now()))?.owner, 'fast');
+    assert.equal(await adopter.claim('l2', 'fast', Date.now()), undefined, 'a live lease is not claimed');
+    assert.deepEqual(await owner.renew('slow', ['l1', 'l2'], Date.now()), ['l1']);
+    assert.equal(await owner.update('l1', 'slow', { state: 'matching' }, Date.now()), 'lost');
+    assert.equal(await owner.update('nope', 'slow', { state: 'matching' }, Date.now()), 'missing');
+    assert.equal((await owner.get('l1'))?.state, 'verifying.challenges.running');
+  });
+
   it('should bring a cancel request from any client to the owner, and refuse one for a finished flow', async () => {
     const [owner, other] = [client(), client()];
     const asked: string[] = [];
