@@ -54,7 +54,7 @@ export interface StoreHealth {
  * lease TTL). Every operation rejects with StoreError when the store cannot be reached.
  */
 export interface FlowStore {
-  /** Atomically: store `flow` and take its token, unless a running flow holds the token (then return it). */
+  /** Atomically: store `flow` and take its token, unless another running flow holds it (then return that one). Idempotent. */
   create(flow: StoredFlow, now: number): Promise<CreateResult>;
   get(id: string): Promise<StoredFlow | undefined>;
   /** Applies `patch` if `owner` still owns the flow; a patch with `finishedAt` frees the token and lease. */

@@ -19,6 +19,7 @@ export class MemoryFlowStore implements FlowStore {
   async create(flow: StoredFlow): Promise<CreateResult> {
     this.purge();
     const holder = this.holderOf(flow.token);
+    if (holder?.id === flow.id) return { created: true }; // a retried create
     if (holder) return { created: false, holder: copy(holder) };
     this.flows.set(flow.id, copy(flow));
     this.tokens.set(flow.token, flow.id);

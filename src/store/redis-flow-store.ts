@@ -14,9 +14,10 @@ const cancelChannel = (owner: string) => `${PREFIX}cancel:${owner}`;
  * token of a flow), so they need a standalone Redis (or a primary with replicas/Sentinel), not Redis Cluster.
  */
 const SCRIPTS = {
-  /** KEYS: flow, token, leases. ARGV: id, lease expiry, flow key prefix, field/value pairs. Nil when created. */
+  /** KEYS: flow, token, leases. ARGV: id, lease expiry, flow key prefix, field/value pairs. Nil when created (or a retry of it). */
   createFlow: `
     local holder = redis.call('GET', KEYS[2])
+    if holder == ARGV[1] then return false end
     if holder then
       local key = ARGV[3] .. holder
       if redis.call('EXISTS', key) == 1 and redis.call('HEXISTS', key, 'finishedAt') == 0 then

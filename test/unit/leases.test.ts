@@ -227,6 +227,7 @@ describe(MemoryFlowStore.name, () => {
     const { clock, store } = setup();
     const a = replica(store, 'a', times, clock);
     assert.deepEqual(await a.run('f1', 'tok', 'room-1'), { created: true });
+    assert.deepEqual(await a.run('f1', 'tok', 'room-1'), { created: true }, 'a retried create');
     const again = await a.run('f2', 'tok', 'room-1');
     assert.equal(again.created, false);
     assert.equal(!again.created && again.holder.id, 'f1');
