@@ -1,6 +1,7 @@
 # Vision Service: multi-stage build on Debian slim with Node 20.
 # Everything the service needs at run time is inside the image; nothing is downloaded when it runs: the face
-# models ship in the @vladmandic/human package (node_modules), the font in assets/, the texts in locales/.
+# models ship in the @vladmandic/human package (node_modules) and models/embeddings (the matcher's ONNX models),
+# the font in assets/, the texts in locales/.
 # Build: docker build -t vision-service .
 # Run next to a mediasoup room server: docker run --network host vision-service
 
@@ -9,7 +10,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # postinstall removes MediaPipe's usage logger (scripts/patch-mediapipe.mjs), so the script must be there first.
 COPY scripts/patch-mediapipe.mjs scripts/
-# mediasoup (a devDependency, used only by the test room server) has its install script disabled in allowScripts.
+# mediasoup (a devDependency, used only by the test room server) and onnxruntime-node (its script downloads CUDA
+# parts; the CPU library ships in the package) have their install scripts disabled in allowScripts.
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src src
@@ -24,6 +26,7 @@ COPY --from=build --chown=root:root /app/dist dist
 COPY --chown=root:root package.json ./
 COPY --chown=root:root locales locales
 COPY --chown=root:root assets assets
+COPY --chown=root:root models/embeddings models/embeddings
 # Runs as the unprivileged user of the base image; the app files stay read-only to it.
 USER node
 EXPOSE 5000

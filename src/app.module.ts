@@ -18,6 +18,7 @@ import { ChallengeRegistry } from './liveness/challenge-registry';
 import { MATCHER_PORT } from './matcher/matcher.port';
 import { FaceMatchController } from './matcher/face-match/face-match.controller';
 import { faceMatchOptions } from './matcher/face-match/face-match.module';
+import { RATE_WINDOW_MS } from './matcher/face-match/face-match-rate-limit.guard';
 import { FACE_MATCH_OPTIONS, FaceMatcher, FaceMatchService } from './matcher/face-match/face-match.service';
 import { REFERENCE_PORT } from './references/reference.port';
 import { TRANSPORT_PORT } from './transport/transport.port';
@@ -78,7 +79,16 @@ export class AppModule {
         // /ready answers 503 while models load; that is expected, not an error to log on every probe.
         TerminusModule.forRoot({ logger: false }),
         // Unnamed, so the 429 carries a plain Retry-After header.
-        ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.server.JOIN_RATE_LIMIT_PER_MIN }]),
+        // One per-address limit per route: /face_match has its own (a 2060 service calls it per image pair).
+        ThrottlerModule.forRoot([
+          {
+            ttl: RATE_WINDOW_MS,
+            limit: (context) =>
+              context.getClass() === FaceMatchController
+                ? config.matcher.FACE_MATCH_RATE_LIMIT_PER_MIN
+                : config.server.JOIN_RATE_LIMIT_PER_MIN,
+          },
+        ]),
         // Request lines at debug: flows log what matters with their flow_id.
         // Secrets are redacted from the request whatever the level.
         LoggerModule.forRoot({ pinoHttp: { logger: rootLogger, customLogLevel: () => 'debug', serializers: { req: redactedRequest } } }),

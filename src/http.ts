@@ -6,6 +6,7 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { HttpErrorFilter, strictValidationPipe } from './api/validation';
 import type { AppConfig } from './config/app-config';
 import { FACE_MATCH_PATH, faceMatchBodyParser } from './matcher/face-match/face-match.body';
+import { faceMatchBounds } from './matcher/face-match/face-match.module';
 
 /** Body size limit of the JSON API (a join request is a few hundred bytes). */
 const API_BODY_LIMIT = '64kb';
@@ -77,7 +78,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig): v
   app.set('trust proxy', config.server.TRUST_PROXY_HOPS);
   limitConnections(app.getHttpServer() as Server, config.server);
   // /face_match bodies carry two images: their own, larger, parser first; the API's parser then skips them.
-  app.use(FACE_MATCH_PATH, ...faceMatchBodyParser(config.matcher.FACE_MATCH_BODY_LIMIT_MB));
+  app.use(FACE_MATCH_PATH, ...faceMatchBodyParser(config.matcher.FACE_MATCH_BODY_LIMIT_MB, faceMatchBounds(config)));
   app.use(requireJson, json({ limit: API_BODY_LIMIT, strict: false }), bodyErrors, requireObject);
   app.useGlobalPipes(strictValidationPipe);
   app.useGlobalFilters(new HttpErrorFilter());

@@ -3,7 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { messageOf } from '../common/errors';
-import { OutboundGuard } from '../outbound/outbound-guard';
+import { OutboundGuard, OutboundRefused, portOf } from '../outbound/outbound-guard';
 import { JoinCallRequestDto } from './join-call.dto';
 import { FieldError, flatten, ValidationFailed } from './validation';
 
@@ -55,9 +55,10 @@ export class JoinCallPipe implements PipeTransform<unknown, Promise<JoinCallInpu
       OUTBOUND_FIELDS.filter((field) => typeof request[field] === 'string').map(async (field): Promise<FieldError | undefined> => {
         const url = new URL(request[field] as string);
         try {
-          const why = await this.outbound.refusalForUrl(url);
-          return why ? { field, message: `${field} is refused by the outbound policy: ${why}` } : undefined;
+          await this.outbound.resolve(url.hostname, portOf(url));
+          return undefined;
         } catch (error) {
+          if (error instanceof OutboundRefused) return { field, message: `${field} is refused by the outbound policy: ${error.message}` };
           const code = (error as NodeJS.ErrnoException).code;
           // Only a name that does not exist is final; a resolver hiccup is left to the connect-time check.
           if (code !== 'ENOTFOUND') return undefined;

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { deadline } from '../common/deadline';
 import { messageOf } from '../common/errors';
 import { flowLog } from '../observability/logger';
-import { OutboundGuard, refusalOf } from '../outbound/outbound-guard';
+import { GuardedResponse, OutboundGuard, PUT_REDIRECTS, refusalOf } from '../outbound/outbound-guard';
 import { joinUrl } from '../common/url';
 import { CallbackError, CallbackPort, CallbackTarget, FlowOutcome } from './callback.port';
 
@@ -16,10 +16,28 @@ export interface CallbackSettings {
 /** Header carrying the signature: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
 export const SIGNATURE_HEADER = 'x-vision-signature';
 
+/** Redirects a callback follows (307/308 only: they keep the PUT and its body). */
+const MAX_REDIRECTS = 3;
+
 /** The signature header value of a body sent at `unixSeconds`. */
 export function signCallback(secret: string, unixSeconds: number, body: string): string {
   const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
   return `t=${unixSeconds},v1=${mac}`;
+}
+
+/** The Standard Webhooks key of a secret: the bytes after `whsec_` base64-decoded, else the secret's UTF-8 bytes. */
+function webhookKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/** Standard Webhooks `webhook-signature`: `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`. */
+export function signWebhook(secret: string, id: string, unixSeconds: number, body: string): string {
+  return `v1,${createHmac('sha256', webhookKey(secret)).update(`${id}.${unixSeconds}.${body}`).digest('base64')}`;
+}
+
+/** The `webhook-id` of a flow's outcome: the same on every attempt, so a controller can drop repeats. */
+export function webhookId(flowId: string, status: FlowOutcome['status']): string {
+  return `msg_${flowId}_${status}`;
 }
 
 /** PUT {callback_base_url}/success|failure/{token}, with no body unless details are enabled. */
@@ -32,24 +50,24 @@ export class HttpCallbackAdapter implements CallbackPort {
     const body = this.settings.includeDetails
       ? JSON.stringify({ reason: outcome.reason ?? null, challenges: outcome.challenges, match: outcome.match ?? null })
       : '';
-    const headers: Record<string, string> = {};
+    const id = webhookId(target.flowId, outcome.status);
+    const now = Math.floor(Date.now() / 1000);
+    const headers: Record<string, string> = { 'webhook-id': id, 'webhook-timestamp': String(now) };
     if (body) headers['content-type'] = 'application/json';
-    if (this.settings.hmacSecret) headers[SIGNATURE_HEADER] = signCallback(this.settings.hmacSecret, Math.floor(Date.now() / 1000), body);
-    log.log(`callback attempt ${attempt}: PUT ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}`);
-    let status: number;
+    if (this.settings.hmacSecret) {
+      headers[SIGNATURE_HEADER] = signCallback(this.settings.hmacSecret, now, body);
+      headers['webhook-signature'] = signWebhook(this.settings.hmacSecret, id, now, body);
+    }
+    log.log(`callback attempt ${attempt}: PUT ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}, webhook-id ${id}`);
+    let answer: GuardedResponse;
     const limit = deadline(signal, this.settings.timeoutMs);
     try {
-      this.settings.outbound.assertUrl(new URL(url));
-      const response = await fetch(url, {
-        dispatcher: this.settings.outbound.dispatcher,
-        method: 'PUT',
-        headers,
-        body: body || undefined,
-        redirect: 'error',
-        signal: limit.signal,
-      } as RequestInit);
-      await response.body?.cancel();
-      status = response.status;
+      answer = await this.settings.outbound.fetch(
+        new URL(url),
+        { method: 'PUT', headers, body: body || undefined, signal: limit.signal },
+        { max: MAX_REDIRECTS, statuses: PUT_REDIRECTS },
+      );
+      await answer.response.body?.cancel();
     } catch (error) {
       const refused = refusalOf(error);
       if (refused) throw new CallbackError(`PUT ${outcome.status} refused: ${refused.message}`, false);
@@ -57,10 +75,19 @@ export class HttpCallbackAdapter implements CallbackPort {
     } finally {
       limit.dispose();
     }
+    const { status, headers: answered } = answer.response;
+    const where = answer.hops > 0 ? ` (after ${answer.hops} redirects, at ${answer.url.origin})` : '';
     if (status >= 200 && status < 300) {
-      log.log(`callback attempt ${attempt}: controller answered ${status}`);
+      log.log(`callback attempt ${attempt}: controller answered ${status}${where}`);
       return;
     }
-    throw new CallbackError(`PUT ${outcome.status} answered ${status}`, status >= 500 || status === 429 || status === 408);
+    if (status >= 300 && status < 400) {
+      const followed = PUT_REDIRECTS.includes(status) ? `more than ${MAX_REDIRECTS} redirects` : 'only 307 and 308 are followed for a PUT';
+      throw new CallbackError(
+        `PUT ${outcome.status} answered ${status} to ${answered.get('location') ?? 'no location'}${where}: not followed (${followed}); fix callback_base_url`,
+        false,
+      );
+    }
+    throw new CallbackError(`PUT ${outcome.status} answered ${status}${where}`, status >= 500 || status === 429 || status === 408);
   }
 }

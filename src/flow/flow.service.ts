@@ -271,7 +271,15 @@ export class FlowService implements BeforeApplicationShutdown {
       remaining.map((r) => r.done),
       SHUTDOWN_REPORT_MS,
     );
-    for (const record of this.flows.values()) record.actor.stop();
+    for (const record of this.flows.values()) {
+      const context = record.actor.getSnapshot().context as FlowContext;
+      if (!context.reported) {
+        flowLog(record.id, record.token).error(
+          `stopped by shutdown after ${context.callbackAttempts} of ${context.settings.callbackMaxAttempts} callback attempts; the controller was not told`,
+        );
+      }
+      record.actor.stop();
+    }
   }
 
   private retire(record: FlowRecord): void {

@@ -1,4 +1,5 @@
 import type { FailureReason } from '../common/errors';
+import { FACE_CHANGED_DISTANCE } from '../face-embedding/embedding-model';
 import type { FaceObservation, ObservedFace } from '../face/face-observation';
 import type { ChallengeDefinition } from './challenge-definition';
 
@@ -43,7 +44,8 @@ export const DEFAULT_LIVENESS_SETTINGS: Omit<LivenessSettings, 'faceLostMs'> = {
   multipleFacesMs: 2000,
   // What 5 frames spanned at 10 fps; at 2 fps two frames half a second apart.
   steadyMs: 400,
-  faceChangedDistance: 0.5,
+  // The running engine's descriptor is Human's faceres.
+  faceChangedDistance: FACE_CHANGED_DISTANCE.faceres,
   faceChangedReadings: 2,
   identityMaxAngleDeg: 25,
   minAnalysedFps: 2,

@@ -1,5 +1,5 @@
 import { EnvVar, num, oneOf, optionalHttpUrl } from '../config/env';
-import { EMBEDDING_MODELS } from './embedded/embedding-models';
+import { EMBEDDING_MODELS } from '../face-embedding/embedding-model';
 import { MATCH_POLICIES, MatchPolicy } from './match-policy';
 
 /** vision-matcher's threshold (VGG-Face, cosine), used with the external matcher when MATCH_THRESHOLD is unset. */
@@ -30,5 +30,8 @@ export const matcherEnv = {
   MATCHER_WORKERS: num(2, 'Worker threads of the embedded matcher, each with its own copy of the models', { min: 1, max: 64 }),
   MATCHER_START_TIMEOUT_S: num(60, 'Time for each matcher worker to load its models and warm up', { min: 5, max: 600 }),
   FACE_MATCH_BODY_LIMIT_MB: num(15, 'Largest POST /face_match body (two data URLs), MB', { min: 1, max: 100 }),
+  FACE_MATCH_CONCURRENCY: num(2, 'POST /face_match requests read, decoded and matched at once', { min: 1, max: 64 }),
+  FACE_MATCH_QUEUE: num(8, 'POST /face_match requests waiting (bodies unread); more get 429 with Retry-After', { min: 0, max: 1000 }),
+  FACE_MATCH_RATE_LIMIT_PER_MIN: num(600, 'POST /face_match requests per minute from one client address', { min: 1, max: 100000 }),
   FACE_MATCH_PORT: num(5123, 'Port of the standalone matcher server (npm run start:matcher)', { min: 1, max: 65535 }),
 };

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { VisionError } from '../../src/common/errors';
 import { decodeImage } from '../../src/references/image-loader';
 import { EmbeddedMatcher } from '../../src/matcher/embedded/embedded-matcher';
-import { DEFAULT_THRESHOLDS } from '../../src/matcher/embedded/embedding-models';
+import { DEFAULT_THRESHOLDS } from '../../src/matcher/embedded/thresholds';
 import { faceFile, faceless, facePhoto, references, twoFaces } from './matcher-fixtures';
 
 // The default model on real photos of the shared fixtures, through the worker pool.

@@ -8,7 +8,8 @@ import type { RawImage } from '../../src/common/image';
 import { EmbeddedMatcher } from '../../src/matcher/embedded/embedded-matcher';
 import { createFaceMatchApp } from '../../src/matcher/face-match/face-match.app';
 import type { FaceMatcher } from '../../src/matcher/face-match/face-match.service';
-import { NO_FACE_ERROR } from '../../src/matcher/remote-matcher.adapter';
+import { aggregateDistances } from '../../src/matcher/match-policy';
+import { NO_FACE_ERROR, RemoteMatcherAdapter } from '../../src/matcher/remote-matcher.adapter';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { startApp } from '../support/app';
 import { dataUrl, faceFile, faceless, facePhoto, references, twoFaces } from './matcher-fixtures';
@@ -64,7 +65,7 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
   });
 
   it('should answer 503 while the models load', async () => {
-    const loading: FaceMatcher = { isReady: false, matchPair: () => Promise.reject(new Error('not loaded')) };
+    const loading: FaceMatcher = { isReady: false, threshold: 0.074, matchPair: () => Promise.reject(new Error('not loaded')) };
     const served = await serve(loading, outbound);
     try {
       const { status, json } = await post(served.url, { image1_url: obama1, image2_url: obama2 });
@@ -86,8 +87,12 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
     const { status, json } = await post(url, { image1_url: obama1, image2_url: obama2 });
     assert.equal(status, 200);
     assert.equal(json.match, true);
-    assert.equal(typeof json.distance, 'number');
-    assert.match(String(json.requestId), /^[0-9a-f-]{36}$/);
+    // On vision-matcher's scale: the embedded threshold maps to 0.4, the raw distance rides along.
+    assert.ok((json.distance as number) < 0.4, String(json.distance));
+    assert.equal(json.raw_threshold, matcher.threshold);
+    assert.ok(Math.abs((json.distance as number) - ((json.raw_distance as number) * 0.4) / matcher.threshold) < 1e-12);
+    assert.equal(typeof json.requestId, 'number');
+    assert.ok(Math.abs((json.requestId as number) - Date.now()) < 60_000, 'Date.now()-like');
     assert.equal(json.error, undefined);
   });
 
@@ -95,7 +100,8 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
     const { status, json } = await post(url, { image1_url: obama1, image2_url: biden });
     assert.equal(status, 200);
     assert.equal(json.match, false);
-    assert.ok((json.distance as number) > matcher.threshold);
+    assert.ok((json.distance as number) >= 0.4, `2060's mean < 0.4 rule rejects it: ${json.distance}`);
+    assert.ok((json.raw_distance as number) >= matcher.threshold);
   });
 
   it('should agree with the embedded MatcherPort on the same pair', async () => {
@@ -106,8 +112,29 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
       references(await facePhoto('barack_obama', 1)),
       new AbortController().signal,
     );
-    assert.ok(Math.abs((json.distance as number) - port.distance) < 1e-6, `${json.distance} vs ${port.distance}`);
+    assert.ok(Math.abs((json.raw_distance as number) - port.distance) < 1e-6, `${json.raw_distance} vs ${port.distance}`);
     assert.equal(json.match, port.match);
+  });
+
+  it("should let the remote-matcher client decide on vision-matcher's scale (threshold 0.4, mean) as the embedded matcher does", async () => {
+    const remote = new RemoteMatcherAdapter({ baseUrl: url.replace('/face_match', ''), threshold: 0.4, policy: 'mean', timeoutMs: 60_000 });
+    const live = [await facePhoto('barack_obama', 2), await facePhoto('barack_obama', 3)];
+    for (const [person, n, expected] of [
+      ['barack_obama', 1, true],
+      ['joe_biden', 2, false],
+    ] as const) {
+      const refs = references(await facePhoto(person, n));
+      const viaApi = await remote.compare('remote', live, refs, AbortSignal.timeout(60_000));
+      const embedded = await matcher.compare('embedded', live, refs, AbortSignal.timeout(60_000));
+      const embeddedMean = aggregateDistances(
+        embedded.pairs.map((p) => p.distance),
+        'mean',
+      );
+      assert.equal(viaApi.match, expected, `${person}: ${viaApi.distance}`);
+      assert.equal(embeddedMean < matcher.threshold, expected, `${person}: ${embeddedMean}`);
+      // Linear mapping: the mean of mapped pair distances is the mapped mean (up to the client re-encoding images as JPEG).
+      assert.ok(Math.abs(viaApi.distance - (embeddedMean * 0.4) / matcher.threshold) < 0.02, `${viaApi.distance} vs ${embeddedMean}`);
+    }
   });
 
   it('should answer the original error shape when an image has no face', async () => {
@@ -165,7 +192,12 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
 
   it('should be served by Vision Service itself on its embedded matcher, behind the API key', async () => {
     // A wrapper, so the service's shutdown does not close the suite's matcher.
-    const own = { isReady: true, ready: () => matcher.ready(), matchPair: (a: RawImage, b: RawImage) => matcher.matchPair(a, b) };
+    const own = {
+      isReady: true,
+      threshold: matcher.threshold,
+      ready: () => matcher.ready(),
+      matchPair: (a: RawImage, b: RawImage) => matcher.matchPair(a, b),
+    };
     const service = await startApp({ VISION_API_KEY: 'k'.repeat(32) }, { matcher: own });
     try {
       const body = JSON.stringify({ image1_url: obama1, image2_url: obama2 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RawImage } from '../../src/common/image';
 import { loadConfig } from '../../src/config/app-config';
-import { alignByEyes } from '../../src/matcher/embedded/align';
+import { alignByEyes } from '../../src/face-embedding/align';
 import { cosineDistance } from '../../src/matcher/embedded/distance';
 import { atFmr, equalErrorRate } from '../../src/matcher/embedded/error-rates';
 

@@ -5,12 +5,15 @@ import type { ReferenceImage } from '../../references/reference.port';
 import { aggregateDistances, MatchPolicy } from '../match-policy';
 import type { MatcherPort, MatchResult, PairScore } from '../matcher.port';
 import { cosineDistance } from './distance';
-import { DEFAULT_THRESHOLDS, EmbeddingModelName } from './embedding-models';
+import type { EmbeddingModelName, EmbeddingRuntime } from '../../face-embedding/embedding-model';
 import { EmbeddingPool, ImageEmbedding } from './embedding-pool';
+import { DEFAULT_THRESHOLDS } from './thresholds';
 
 /** Settings of the embedded matcher (see matcher.env.ts). */
 export interface EmbeddedMatcherConfig {
   model: EmbeddingModelName;
+  /** Default onnx; tfjs runs the original models (benchmarks compare the two). */
+  runtime?: EmbeddingRuntime;
   /** Worker threads, each with its own copy of the models. */
   workers: number;
   /** Cosine distance below which faces match; default: the model's calibrated one. */
@@ -48,7 +51,7 @@ export class EmbeddedMatcher implements MatcherPort {
 
   /** Starts the workers; they load the models in the background (await `ready()`). */
   static create(config: EmbeddedMatcherConfig): EmbeddedMatcher {
-    const pool = EmbeddingPool.create(config.workers, config.model, config.startTimeoutMs ?? 60_000);
+    const pool = EmbeddingPool.create(config.workers, config.model, config.runtime ?? 'onnx', config.startTimeoutMs ?? 60_000);
     return new EmbeddedMatcher(pool, config.model, config.threshold ?? DEFAULT_THRESHOLDS[config.model], config.policy ?? 'median');
   }
 
@@ -61,9 +64,9 @@ export class EmbeddedMatcher implements MatcherPort {
     return this.loaded;
   }
 
-  /** Median worker time per image, ms. */
-  medianMs(): number {
-    return this.pool.medianMs();
+  /** Median worker time per image (detection included, or `embed`: alignment + embedding only), ms. */
+  medianMs(part: 'total' | 'embed' = 'total'): number {
+    return this.pool.medianMs(part);
   }
 
   /** The identity in one image: the largest face's embedding, or null when there is no face. */

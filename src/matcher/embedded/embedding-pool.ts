@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { VisionError } from '../../common/errors';
 import { waitWorkerReady } from '../../common/worker-ready';
 import type { RawImage } from '../../common/image';
-import type { EmbeddingModelName } from './embedding-models';
+import type { EmbeddingModelName, EmbeddingRuntime } from '../../face-embedding/embedding-model';
 import type { EmbedRequest, MatcherWorkerOptions, MatcherWorkerReply } from './worker-protocol';
 
 /** The identity found in one image: the largest face's embedding, or none. */
@@ -15,7 +15,8 @@ export interface ImageEmbedding {
 interface Member {
   worker: Worker;
   inFlight: number;
-  times: number[];
+  /** Recent worker times per image, ms. */
+  times: { total: number; embed: number }[];
 }
 
 interface Pending {
@@ -41,8 +42,8 @@ export class EmbeddingPool {
   }
 
   /** Starts the workers; each loads its models and warms up (await `started`). */
-  static create(workers: number, model: EmbeddingModelName, startTimeoutMs: number): EmbeddingPool {
-    const options: MatcherWorkerOptions = { model };
+  static create(workers: number, model: EmbeddingModelName, runtime: EmbeddingRuntime, startTimeoutMs: number): EmbeddingPool {
+    const options: MatcherWorkerOptions = { model, runtime };
     const members = Array.from({ length: workers }, () => ({
       worker: new Worker(WORKER_FILE, { workerData: options }),
       inFlight: 0,
@@ -58,9 +59,9 @@ export class EmbeddingPool {
     return pool;
   }
 
-  /** Median worker time per image (detect + align + embed), ms; 0 before any image. */
-  medianMs(): number {
-    const all = this.members.flatMap((m) => m.times).sort((a, b) => a - b);
+  /** Median worker time per image (detect + align + embed, or `embed`: align + embed only), ms; 0 before any image. */
+  medianMs(part: 'total' | 'embed' = 'total'): number {
+    const all = this.members.flatMap((m) => m.times.map((t) => t[part])).sort((a, b) => a - b);
     return all.length === 0 ? 0 : all[all.length >> 1];
   }
 
@@ -98,7 +99,7 @@ export class EmbeddingPool {
         p.reject(new VisionError('internal_error', `face embedding failed: ${reply.message}`));
         return;
       }
-      member.times.push(reply.ms);
+      member.times.push({ total: reply.detectMs + reply.embedMs, embed: reply.embedMs });
       if (member.times.length > 256) member.times.shift();
       p.resolve({ faces: reply.faces, embedding: reply.embedding });
     });

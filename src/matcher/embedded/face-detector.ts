@@ -1,7 +1,8 @@
 import type { Human } from '@vladmandic/human';
 import type { RawImage } from '../../common/image';
 import { createHuman, humanConfig, humanTf } from '../../face/human/load-human';
-import type { Point } from './align';
+import type { Point } from '../../face-embedding/align';
+import { meshEyeCentres } from '../../face-embedding/mesh-eyes';
 
 /** One face found in a still image, in the image's pixels. */
 export interface DetectedFace {
@@ -10,16 +11,13 @@ export interface DetectedFace {
   /** Eye centre on the image's left, and on its right. */
   leftEye: Point;
   rightEye: Point;
+  /** Head yaw and pitch from the mesh, degrees (0 frontal). */
+  yawDeg: number;
+  pitchDeg: number;
 }
 
 /** Border added around an image in which no face was found: tight face crops lack the context the detector needs. */
 const RETRY_PADDING = 0.3;
-
-function mean(points: readonly { 0: number; 1: number }[]): Point {
-  const x = points.reduce((s, p) => s + p[0], 0) / points.length;
-  const y = points.reduce((s, p) => s + p[1], 0) / points.length;
-  return { x, y };
-}
 
 /** Drops detections whose centre lies inside a larger kept one (Human reports some faces twice when rotating). */
 function dedupe(faces: DetectedFace[]): DetectedFace[] {
@@ -90,12 +88,18 @@ export class FaceDetector {
       if (result.error) throw new Error(result.error);
       const faces: DetectedFace[] = [];
       for (const face of result.face) {
-        const a = face.annotations;
-        if (!a?.leftEyeUpper0?.length || !a.rightEyeUpper0?.length) continue;
-        const eyeA = mean([...a.leftEyeUpper0, ...a.leftEyeLower0]);
-        const eyeB = mean([...a.rightEyeUpper0, ...a.rightEyeLower0]);
-        const [leftEye, rightEye] = eyeA.x <= eyeB.x ? [eyeA, eyeB] : [eyeB, eyeA];
-        faces.push({ box: face.box, score: face.score, leftEye, rightEye });
+        if (face.mesh.length < 468) continue;
+        const eyes = meshEyeCentres(face.mesh);
+        const angle = face.rotation?.angle ?? { yaw: 0, pitch: 0 };
+        const deg = (rad: number) => (rad * 180) / Math.PI;
+        faces.push({
+          box: face.box,
+          score: face.score,
+          leftEye: eyes.left,
+          rightEye: eyes.right,
+          yawDeg: deg(angle.yaw),
+          pitchDeg: deg(angle.pitch),
+        });
       }
       return dedupe(faces);
     } finally {

@@ -9,13 +9,15 @@ async function main(): Promise<void> {
   const reply = (message: MatcherWorkerReply) => port.postMessage(message);
   let embedder: FaceEmbedder;
   try {
-    embedder = await FaceEmbedder.create((workerData as MatcherWorkerOptions).model);
+    const options = workerData as MatcherWorkerOptions;
+    embedder = await FaceEmbedder.create(options.model, options.runtime);
     await embedder.warmUp();
   } catch (error) {
     reply({ type: 'failed', message: (error as Error).message });
     return;
   }
-  // One image at a time: TFJS-WASM is single-threaded, interleaving would only add memory.
+  // One image at a time: detection (TFJS-WASM) and the embedding session are single-threaded, interleaving would
+  // only add memory.
   let queue = Promise.resolve();
   port.on('message', (request: EmbedRequest) => {
     queue = queue.then(async () => {
@@ -27,7 +29,8 @@ async function main(): Promise<void> {
           id: request.id,
           faces: result.faces,
           embedding: result.embedding ?? null,
-          ms: result.detectMs + result.embedMs,
+          detectMs: result.detectMs,
+          embedMs: result.embedMs,
         });
       } catch (error) {
         reply({ type: 'error', id: request.id, message: (error as Error).message });

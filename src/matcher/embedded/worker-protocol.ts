@@ -1,8 +1,9 @@
-import type { EmbeddingModelName } from './embedding-models';
+import type { EmbeddingModelName, EmbeddingRuntime } from '../../face-embedding/embedding-model';
 
 /** Options every matcher worker starts with. */
 export interface MatcherWorkerOptions {
   model: EmbeddingModelName;
+  runtime: EmbeddingRuntime;
 }
 
 /** One image to embed; `buffer` is a copy of the caller's RGB(A) pixels, transferred. */
@@ -18,5 +19,5 @@ export interface EmbedRequest {
 export type MatcherWorkerReply =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
-  | { type: 'result'; id: number; faces: number; embedding: Float32Array | null; ms: number }
+  | { type: 'result'; id: number; faces: number; embedding: Float32Array | null; detectMs: number; embedMs: number }
   | { type: 'error'; id: number; message: string };

@@ -1,8 +1,9 @@
-import { Body, Controller, Post, Res } from '@nestjs/common';
+import { Body, Controller, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { FaceMatchRequestDto, FaceMatchResponseDto } from './face-match.dto';
 import { FaceMatchService } from './face-match.service';
+import { FaceMatchRateLimitGuard } from './face-match-rate-limit.guard';
 
 /** io2060/vision-matcher's API, answered by the embedded matcher. */
 @ApiTags('matcher')
@@ -12,6 +13,7 @@ export class FaceMatchController {
 
   /** Compares the largest faces of two images. The body stays untyped: vision-matcher's own 400 answers apply. */
   @Post('face_match')
+  @UseGuards(FaceMatchRateLimitGuard)
   @ApiBody({ type: FaceMatchRequestDto })
   @ApiOkResponse({ type: FaceMatchResponseDto })
   async faceMatch(@Body() body: unknown, @Res() res: Response): Promise<void> {

@@ -1,14 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { RawImage } from '../../common/image';
 import { rootLogger } from '../../observability/logger';
 import { ImageLimits, ImageLoadError, loadImage } from '../../references/image-loader';
 import type { PairVerdict } from '../embedded/embedded-matcher';
 import { NO_FACE_ERROR } from '../remote-matcher.adapter';
+import { nextRequestId, toVisionMatcherScale } from './vision-matcher-scale';
 
 /** What /face_match needs of a matcher. */
 export interface FaceMatcher {
   readonly isReady: boolean;
+  /** The raw distance below which it matches: mapped to vision-matcher's 0.4. */
+  readonly threshold: number;
   matchPair(image1: RawImage, image2: RawImage): Promise<PairVerdict>;
 }
 
@@ -17,14 +19,18 @@ export interface FaceMatchOptions {
   matcher: FaceMatcher;
   /** Limits of fetching image*_url, the same as reference retrieval's. */
   limits: ImageLimits;
+  /** Requests per minute from one address (FACE_MATCH_RATE_LIMIT_PER_MIN). */
+  rateLimitPerMin?: number;
 }
+
+export const DEFAULT_FACE_MATCH_RATE_PER_MIN = 600;
 
 export const FACE_MATCH_OPTIONS = Symbol('FaceMatchOptions');
 
 /** The outcome of one /face_match request: an HTTP status and vision-matcher's body. */
 export interface FaceMatchOutcome {
   status: 200 | 400 | 503;
-  body: { distance?: number; match?: boolean; requestId?: string; error?: string };
+  body: { distance?: number; match?: boolean; requestId?: number; error?: string; raw_distance?: number; raw_threshold?: number };
 }
 
 const log = rootLogger.child({ component: 'face_match' });
@@ -40,7 +46,7 @@ export class FaceMatchService {
       return { status: 400, body: { error: 'Both image URLs are required' } };
     }
     if (!this.options.matcher.isReady) return { status: 503, body: { error: 'Service not ready' } };
-    const requestId = randomUUID();
+    const requestId = nextRequestId();
     let images: RawImage[];
     try {
       images = await Promise.all([image1_url, image2_url].map((url) => loadImage(url, this.options.limits, signal)));
@@ -54,7 +60,9 @@ export class FaceMatchService {
       log.info({ requestId }, 'face_match: no face in one or both images');
       return { status: 200, body: { distance: 1, match: false, error: NO_FACE_ERROR, requestId } };
     }
-    log.info({ requestId, distance: verdict.distance, match: verdict.match }, 'face_match');
-    return { status: 200, body: { distance: verdict.distance, match: verdict.match, requestId } };
+    const { threshold } = this.options.matcher;
+    const distance = toVisionMatcherScale(verdict.distance, threshold);
+    log.info({ requestId, distance, raw_distance: verdict.distance, match: verdict.match }, 'face_match');
+    return { status: 200, body: { distance, match: verdict.match, requestId, raw_distance: verdict.distance, raw_threshold: threshold } };
   }
 }

@@ -9,7 +9,7 @@ import { configureLogger, rootLogger } from '../../observability/logger';
 import { OutboundGuard } from '../../outbound/outbound-guard';
 import { createFaceMatchApp } from './face-match.app';
 import { FACE_MATCH_PATH } from './face-match.body';
-import { faceMatchOptions } from './face-match.module';
+import { faceMatchBounds, faceMatchOptions } from './face-match.module';
 
 async function main(): Promise<void> {
   const { config, notes } = loadConfigOrExit();
@@ -20,7 +20,11 @@ async function main(): Promise<void> {
     allowPrivate: config.outbound.OUTBOUND_ALLOW_PRIVATE,
     allowlist: config.outbound.OUTBOUND_ALLOWLIST,
   });
-  const app = await createFaceMatchApp(faceMatchOptions(config, matcher, outbound), config.matcher.FACE_MATCH_BODY_LIMIT_MB);
+  const app = await createFaceMatchApp(
+    faceMatchOptions(config, matcher, outbound),
+    config.matcher.FACE_MATCH_BODY_LIMIT_MB,
+    faceMatchBounds(config),
+  );
   const stop = async () => {
     await app.close();
     await Promise.all([matcher.close(), outbound.close()]);

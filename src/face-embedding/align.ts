@@ -1,4 +1,4 @@
-import type { RawImage } from '../../common/image';
+import type { RawImage } from '../common/image';
 
 /** A point in image pixels. */
 export interface Point {

@@ -1,0 +1,249 @@
+/**
+ * The Face Landmarker models two ways, for parity tests and bench:models: the converted ONNX files on
+ * onnxruntime-node, and the original .tflite files (read from face_landmarker.task) on TFLite's own WASM runtime
+ * (the emscripten module shipped in @tensorflow/tfjs-tflite, XNNPACK, one thread). Plus fixed real and synthetic
+ * inputs for each model.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { fixture, REPO_ROOT } from './fixtures';
+import { seededRandom } from './random';
+
+export const MODEL_DIR = join(REPO_ROOT, 'models', 'face_landmarker');
+export const MODEL_NAMES = ['face_detector', 'face_landmarks_detector', 'face_blendshapes'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** The 146 landmarks the blendshape model reads (MediaPipe face_blendshapes_graph kLandmarksSubsetIdxs). */
+export const BLENDSHAPE_LANDMARKS = [
+  0, 1, 4, 5, 6, 7, 8, 10, 13, 14, 17, 21, 33, 37, 39, 40, 46, 52, 53, 54, 55, 58, 61, 63, 65, 66, 67, 70, 78, 80, 81, 82, 84, 87, 88, 91,
+  93, 95, 103, 105, 107, 109, 127, 132, 133, 136, 144, 145, 146, 148, 149, 150, 152, 153, 154, 155, 157, 158, 159, 160, 161, 162, 163, 168,
+  172, 173, 176, 178, 181, 185, 191, 195, 197, 234, 246, 249, 251, 263, 267, 269, 270, 276, 282, 283, 284, 285, 288, 291, 293, 295, 296,
+  297, 300, 308, 310, 311, 312, 314, 317, 318, 321, 323, 324, 332, 334, 336, 338, 356, 361, 362, 365, 373, 374, 375, 377, 378, 379, 380,
+  381, 382, 384, 385, 386, 387, 388, 389, 390, 397, 398, 400, 402, 405, 409, 415, 454, 466, 468, 469, 470, 471, 472, 473, 474, 475, 476,
+  477,
+];
+
+/** One entry of a zip archive (stored or deflated), enough for the .task bundle. */
+export function zipEntry(zip: Buffer, name: string): Buffer {
+  let end = zip.length - 22;
+  while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end--;
+  if (end < 0) throw new Error('not a zip archive');
+  let at = zip.readUInt32LE(end + 16);
+  for (let i = 0; i < zip.readUInt16LE(end + 10); i++) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    if (zip.toString('utf8', at + 46, at + 46 + nameLength) === name) {
+      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+      const data = zip.subarray(start, start + size);
+      if (method === 0) return Buffer.from(data);
+      if (method === 8) return inflateRawSync(data);
+      throw new Error(`zip entry ${name}: compression method ${method}`);
+    }
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  throw new Error(`zip entry ${name} not found`);
+}
+
+export function tfliteModel(name: ModelName): Buffer {
+  return zipEntry(readFileSync(join(MODEL_DIR, 'face_landmarker.task')), `${name}.tflite`);
+}
+
+/** The settings the engine uses: CPU execution provider, one intra-op thread. */
+export function onnxSession(name: ModelName): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(join(MODEL_DIR, `${name}.onnx`), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
+}
+
+/** Runs an ONNX session on inputs in graph-input order; outputs in graph-output order. */
+export async function runOnnx(session: ort.InferenceSession, inputs: Float32Array[], shapes: number[][]): Promise<Float32Array[]> {
+  const feeds = Object.fromEntries(session.inputNames.map((n, i) => [n, new ort.Tensor('float32', inputs[i], shapes[i])]));
+  const out = await session.run(feeds);
+  return session.outputNames.map((n) => out[n].data as Float32Array);
+}
+
+interface TensorInfo {
+  data(): Float32Array;
+  name: string;
+  shape: string;
+  delete(): void;
+}
+interface TensorInfos {
+  size(): number;
+  get(i: number): TensorInfo;
+  delete(): void;
+}
+interface ModelRunner {
+  GetInputs(): TensorInfos;
+  GetOutputs(): TensorInfos;
+  Infer(): boolean;
+  delete(): void;
+}
+interface TfliteModule {
+  HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(ptr: number): void;
+  TFLiteWebModelRunner: {
+    CreateFromBufferAndOptions(
+      ptr: number,
+      size: number,
+      options: { numThreads: number; enableProfiling: boolean; maxProfilingBufferEntries: number },
+    ): { ok(): boolean; errorMessage(): string; value(): ModelRunner };
+  };
+}
+
+let tfliteModule: Promise<TfliteModule> | undefined;
+
+function loadTfliteModule(): Promise<TfliteModule> {
+  const dir = join(require.resolve('@tensorflow/tfjs-tflite/package.json'), '..', 'wasm');
+  const factory = require(join(dir, 'tflite_web_api_cc_simd.js')) as (options: object) => Promise<TfliteModule>;
+  const quiet = (line: string) => {
+    if (!line.startsWith('INFO:')) process.stderr.write(`tflite: ${line}\n`);
+  };
+  tfliteModule ??= factory({ wasmBinary: readFileSync(join(dir, 'tflite_web_api_cc_simd.wasm')), print: quiet, printErr: quiet });
+  return tfliteModule;
+}
+
+/** The original .tflite model on TFLite's WASM runtime. */
+export class TfliteReference {
+  private constructor(
+    private readonly module: TfliteModule,
+    private readonly model: number,
+    private readonly runner: ModelRunner,
+    readonly inputShapes: number[][],
+  ) {}
+
+  static async load(model: Buffer): Promise<TfliteReference> {
+    const m = await loadTfliteModule();
+    const ptr = m._malloc(model.length);
+    m.HEAPU8.set(model, ptr);
+    const created = m.TFLiteWebModelRunner.CreateFromBufferAndOptions(ptr, model.length, {
+      numThreads: 1,
+      enableProfiling: false,
+      maxProfilingBufferEntries: 0,
+    });
+    if (!created.ok()) throw new Error(`TFLite: ${created.errorMessage()}`);
+    const runner = created.value();
+    const shapes = TfliteReference.each(runner.GetInputs(), (t) => t.shape.split(',').map(Number));
+    return new TfliteReference(m, ptr, runner, shapes);
+  }
+
+  private static each<T>(infos: TensorInfos, fn: (t: TensorInfo) => T): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < infos.size(); i++) {
+      const t = infos.get(i);
+      out.push(fn(t));
+      t.delete();
+    }
+    infos.delete();
+    return out;
+  }
+
+  /** Inputs and outputs in the model's tensor order (the ONNX graphs keep the same order and names). */
+  run(inputs: Float32Array[]): Float32Array[] {
+    const infos = this.runner.GetInputs();
+    for (let i = 0; i < infos.size(); i++) {
+      const t = infos.get(i);
+      t.data().set(inputs[i]);
+      t.delete();
+    }
+    infos.delete();
+    if (!this.runner.Infer()) throw new Error('TFLite inference failed');
+    return TfliteReference.each(this.runner.GetOutputs(), (t) => new Float32Array(t.data()));
+  }
+
+  close(): void {
+    this.runner.delete();
+    this.module._free(this.model); // the runner reads the model in place until deleted
+  }
+}
+
+/** RGB float NHWC of a region of an image file, resized (stretched) to size×size, scaled as range. */
+export async function imageTensor(
+  file: string,
+  size: number,
+  range: [number, number],
+  region?: { left: number; top: number; width: number; height: number },
+): Promise<Float32Array> {
+  let image = sharp(file).rotate();
+  if (region) image = image.extract(region);
+  const rgb = await image.resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  const [lo, hi] = range;
+  return Float32Array.from(rgb, (v) => lo + (v / 255) * (hi - lo));
+}
+
+/** Real photos for the parity cases: centre square for the detector, the face (from the detector) for the mesh. */
+export const PARITY_PHOTOS = [
+  ['faces', 'barack_obama', '1.jpg'],
+  ['faces', 'joe_biden', '2.jpg'],
+  ['faces', 'angelina_jolie', '2.jpg'],
+  ['expressions', 'd18_t4.2s_mouth_wide_open.jpg'],
+  ['expressions', 'd0_t1.5s_smile_teeth.jpg'],
+].map((parts) => fixture(...parts));
+
+export async function centreSquare(file: string): Promise<{ left: number; top: number; width: number; height: number }> {
+  const { width = 0, height = 0 } = await sharp(file).rotate().metadata();
+  const side = Math.min(width, height);
+  return { left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), width: side, height: side };
+}
+
+/** SSD anchor centres of the short-range detector (16×16 × 2, then 8×8 × 6). */
+export function detectorAnchors(): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [cells, perCell] of [
+    [16, 2],
+    [8, 6],
+  ]) {
+    for (let y = 0; y < cells; y++)
+      for (let x = 0; x < cells; x++) for (let k = 0; k < perCell; k++) out.push([(x + 0.5) / cells, (y + 0.5) / cells]);
+  }
+  return out;
+}
+
+/** The best detection's square (1.5× the box, as MediaPipe's ROI) in image pixels, from detector outputs. */
+export function faceSquare(
+  regressors: Float32Array,
+  scores: Float32Array,
+  square: { left: number; top: number; width: number },
+  image: { width: number; height: number },
+): { left: number; top: number; width: number; height: number; score: number } {
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
+  const [ax, ay] = detectorAnchors()[best];
+  const cx = square.left + (regressors[best * 16] / 128 + ax) * square.width;
+  const cy = square.top + (regressors[best * 16 + 1] / 128 + ay) * square.width;
+  const side = (Math.max(regressors[best * 16 + 2], regressors[best * 16 + 3]) / 128) * square.width * 1.5;
+  const left = Math.max(0, Math.round(cx - side / 2));
+  const top = Math.max(0, Math.round(cy - side / 2));
+  const width = Math.min(Math.round(side), image.width - left, image.height - top);
+  return { left, top, width, height: width, score: 1 / (1 + Math.exp(-scores[best])) };
+}
+
+/** The 146-landmark blendshape input (x, y in crop pixels) from a mesh output. */
+export function blendshapeInput(landmarks: Float32Array): Float32Array {
+  const out = new Float32Array(146 * 2);
+  BLENDSHAPE_LANDMARKS.forEach((k, i) => {
+    out[2 * i] = landmarks[3 * k];
+    out[2 * i + 1] = landmarks[3 * k + 1];
+  });
+  return out;
+}
+
+export function randomTensor(length: number, seed: number, lo: number, hi: number): Float32Array {
+  const random = seededRandom(seed);
+  return Float32Array.from({ length }, () => lo + random() * (hi - lo));
+}
+
+export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
