@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, on Debian, once: ffmpeg (decodes the fixture clips),
-# iproute2 (loopback-only network namespaces for WebRTC tests), fonts, chromium, strace, opj_compress, and builds the mediasoup SFU worker
+# iproute2 (loopback-only network namespaces for WebRTC tests), fonts, chromium, strace, opj_compress, redis-server, and builds the mediasoup SFU worker
 # used by the room-server harness (cached outside the clone). Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ packages+=(chromium strace)
 packages+=(python3-onnx python3-flatbuffers python3-numpy)
 # JPEG 2000 passport photos are made at test time from fixture photos (opj_compress).
 packages+=(libopenjp2-tools)
+# The shared flow store's tests start their own redis-server on a loopback port (the package's service is not used).
+packages+=(redis-server)
 # The SFU worker is built from source against Debian's libraries (see scripts/build-sfu-worker.sh).
 packages+=(meson ninja-build pkg-config g++ python3 libssl-dev nlohmann-json3-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev)
 

@@ -15,6 +15,7 @@ export const FAILURE_REASONS = [
   'flow_timeout',
   'cancelled',
   'service_shutdown',
+  'service_restarted',
   'internal_error',
 ] as const;
 

@@ -7,6 +7,7 @@ import { referencesEnv } from '../references/references.env';
 import { transportEnv } from '../transport/transport.env';
 import { ConfigError, EnvValues, readEnv } from './env';
 import { serverEnv } from './server.env';
+import { storeEnv, storeProblems } from '../store/store.env';
 import { exposureNotes, readEnvFile, StartupNote, unsupported2060Notes, with2060Names } from './startup-notes';
 
 /** Every variable the service reads, by concern; .env.example is checked against it. */
@@ -19,6 +20,7 @@ export const ENV_SCHEMAS = {
   matcher: matcherEnv,
   transport: transportEnv,
   face: faceEnv,
+  store: storeEnv,
 } as const;
 
 type Schemas = typeof ENV_SCHEMAS;
@@ -36,6 +38,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const config = Object.fromEntries(
     Object.entries(ENV_SCHEMAS).map(([concern, schema]) => [concern, readEnv(schema, env, problems)]),
   ) as AppConfig;
+  if (problems.length === 0) problems.push(...storeProblems(config.store));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

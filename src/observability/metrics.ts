@@ -55,6 +55,23 @@ export class Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly flowsAdopted = new Counter({
+    name: 'vision_flows_adopted_total',
+    help: 'Flows taken over from a replica whose lease expired, by reason (service_restarted, resume_delivery)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly storeErrors = new Counter({
+    name: 'vision_store_errors_total',
+    help: 'Flow store operations that failed (each retry counts), by operation',
+    labelNames: ['operation'],
+    registers: [this.registry],
+  });
+  readonly leaseRenewalsLate = new Counter({
+    name: 'vision_lease_renewals_late_total',
+    help: 'Lease renewals that came more than two renewal periods after the previous one (or failed)',
+    registers: [this.registry],
+  });
   readonly faceQueueDepth = new Gauge({
     name: 'vision_face_queue_depth',
     help: 'Frames waiting for or in the face worker pool',
