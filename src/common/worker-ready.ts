@@ -27,3 +27,33 @@ export function waitWorkerReady(worker: Worker, timeoutMs: number, what: string,
     worker.on('exit', onExit);
   });
 }
+
+/** Asks a model worker to stop once the work it has taken is done (see stopWorker). */
+export interface StopRequest {
+  type: 'stop';
+}
+
+/**
+ * Stops a model worker: it finishes what it has taken, frees its sessions and exits. Never terminate() one that
+ * may be inside an ONNX Runtime run: the binding throws into the dying thread and the whole process aborts.
+ * A worker that has not exited after `timeoutMs` is terminated.
+ */
+export async function stopWorker(worker: Worker, timeoutMs = 10_000): Promise<void> {
+  if (worker.threadId === -1) return;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage({ type: 'stop' } satisfies StopRequest);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+  try {
+    if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Worker side of stopWorker: true (and the thread exits after `finish`) when `message` is the stop request. */
+export function stopRequested(message: unknown, finish: () => Promise<void>): boolean {
+  if ((message as StopRequest | undefined)?.type !== 'stop') return false;
+  void finish().finally(() => process.exit(0));
+  return true;
+}

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { VisionError } from '../../common/errors';
-import { waitWorkerReady } from '../../common/worker-ready';
+import { stopWorker, waitWorkerReady } from '../../common/worker-ready';
 import type { RawImage } from '../../common/image';
 import type { EmbeddingModelName, EmbeddingRuntime } from '../../face-embedding/embedding-model';
 import type { EmbedRequest, MatcherWorkerOptions, MatcherWorkerReply } from './worker-protocol';
@@ -85,7 +85,7 @@ export class EmbeddingPool {
     if (this.closed) return;
     this.closed = true;
     this.rejectAll(new VisionError('matcher_unavailable', 'embedded matcher closed'));
-    await Promise.all(this.members.map((m) => m.worker.terminate()));
+    await Promise.all(this.members.map((m) => stopWorker(m.worker)));
   }
 
   private listen(member: Member): void {

@@ -1,5 +1,6 @@
 /** Worker thread of the embedded matcher: one FaceEmbedder (detector + embedding model), loaded once. */
 import { parentPort, workerData } from 'node:worker_threads';
+import { stopRequested } from '../../common/worker-ready';
 import { FaceEmbedder } from './face-embedder';
 import type { EmbedRequest, MatcherWorkerOptions, MatcherWorkerReply } from './worker-protocol';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   // only add memory.
   let queue = Promise.resolve();
   port.on('message', (request: EmbedRequest) => {
+    if (stopRequested(request, () => queue)) return;
     queue = queue.then(async () => {
       const image = { width: request.width, height: request.height, channels: request.channels, data: new Uint8Array(request.buffer) };
       try {
