@@ -63,23 +63,17 @@ export function createTransport(config: AppConfig): TransportPort {
 }
 
 /**
- * The face engine: @vladmandic/human on TFJS-WASM in worker threads (default), or MediaPipe's face landmarker in
- * headless Chromium (FACE_ENGINE=mediapipe; docs/face-engines.md compares them).
+ * The face engine in worker threads: MediaPipe's face landmarker models on onnxruntime (default), or
+ * @vladmandic/human on TFJS-WASM (FACE_ENGINE=human; docs/face-engines.md compares them).
  */
 export function createFaceEngine(config: AppConfig): FaceAnalysisPort {
   const f = config.face;
-  if (f.FACE_ENGINE === 'mediapipe') {
-    return MediaPipeFaceEngine.create({
-      chromiumPath: f.MEDIAPIPE_CHROMIUM_PATH,
-      streams: f.MEDIAPIPE_STREAMS,
-      startTimeoutMs: f.FACE_START_TIMEOUT_S * 1000,
-    });
-  }
-  return HumanFaceEngine.create({
+  const common = {
     workers: f.FACE_WORKERS || availableParallelism(),
     detectorSkipMs: f.FACE_DETECTOR_SKIP_MS,
     startTimeoutMs: f.FACE_START_TIMEOUT_S * 1000,
-  });
+  };
+  return f.FACE_ENGINE === 'human' ? HumanFaceEngine.create(common) : MediaPipeFaceEngine.create(common);
 }
 
 /** The in-process matcher: a face embedding model on TFJS-WASM in worker threads (docs/matching.md). */
