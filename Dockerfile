@@ -1,15 +1,19 @@
 # Vision Service: multi-stage build on Debian slim with Node 20.
-# Everything the service needs at run time is inside the image; nothing is downloaded when it runs: the face
-# models ship in the @vladmandic/human package (node_modules), the font in assets/, the texts in locales/.
+# Everything the service needs at run time is inside the image; nothing is downloaded when it runs: the default
+# face engine's models in models/face_landmarker (MediaPipe's, as ONNX, run by onnxruntime-node, whose CPU library
+# ships in its npm package), FACE_ENGINE=human's in the @vladmandic/human package (node_modules), the font in
+# assets/, the texts in locales/. No browser.
 # Build: docker build -t vision-service .
 # Run next to a mediasoup room server: docker run --network host vision-service
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# postinstall removes MediaPipe's usage logger (scripts/patch-mediapipe.mjs), so the script must be there first.
+# postinstall removes MediaPipe's usage logger from tasks-vision (scripts/patch-mediapipe.mjs; a devDependency, the
+# tests' reference engine), so the script must be there first.
 COPY scripts/patch-mediapipe.mjs scripts/
-# mediasoup (a devDependency, used only by the test room server) has its install script disabled in allowScripts.
+# mediasoup (a devDependency, used only by the test room server) and onnxruntime-node (whose script fetches CUDA
+# parts) have their install scripts disabled in allowScripts.
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src src
@@ -24,6 +28,7 @@ COPY --from=build --chown=root:root /app/dist dist
 COPY --chown=root:root package.json ./
 COPY --chown=root:root locales locales
 COPY --chown=root:root assets assets
+COPY --chown=root:root models models
 # Runs as the unprivileged user of the base image; the app files stay read-only to it.
 USER node
 EXPOSE 5000

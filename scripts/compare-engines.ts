@@ -13,8 +13,7 @@ import { parseArgs } from 'node:util';
 import { ALL_CHALLENGES } from '../challenges';
 import type { I420Frame } from '../src/common/image';
 import type { FaceAnalysisPort } from '../src/face/face-analysis.port';
-import { HumanFaceEngine } from '../src/face/human/human-face.engine';
-import { MediaPipeFaceEngine } from '../src/face/mediapipe/mediapipe-face.engine';
+import { createNamedFaceEngine } from '../src/adapters';
 import { TasksVisionFaceEngine } from '../test/support/tasks-vision/tasks-vision-face.engine';
 import { REPO_ROOT } from '../test/support/fixtures';
 import { replayChallenge } from '../test/traces/trace';
@@ -103,9 +102,9 @@ const EVENTS: LabelledEvent[] = [
 ];
 
 function createEngine(name: EngineName): Engine {
-  if (name === 'human') return HumanFaceEngine.create({ workers: 1 });
-  if (name === 'tasks-vision') return TasksVisionFaceEngine.create({ chromiumPath: '/usr/bin/chromium' });
-  return MediaPipeFaceEngine.create({ workers: 1 });
+  return name === 'tasks-vision'
+    ? TasksVisionFaceEngine.create({ chromiumPath: '/usr/bin/chromium' })
+    : createNamedFaceEngine(name, { workers: 1 });
 }
 
 /** A process and its descendants, from /proc: CPU seconds used and resident memory. */

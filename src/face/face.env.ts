@@ -1,8 +1,12 @@
 import { num, oneOf } from '../config/env';
 
+/** Names of the face engines (FACE_ENGINE, the scripts' --engine); the first is the default. */
+export const FACE_ENGINES = ['mediapipe', 'human'] as const;
+export type FaceEngineName = (typeof FACE_ENGINES)[number];
+
 export const faceEnv = {
   FACE_ENGINE: oneOf(
-    ['mediapipe', 'human'] as const,
+    FACE_ENGINES,
     'mediapipe',
     "Face engine: MediaPipe's face landmarker on onnxruntime, or Human on TFJS-WASM (docs/face-engines.md)",
   ),

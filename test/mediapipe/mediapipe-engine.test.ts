@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import type { I420Frame } from '../../src/common/image';
 import type { FaceObservation } from '../../src/face/face-observation';
 import { MediaPipeFaceEngine } from '../../src/face/mediapipe/mediapipe-face.engine';
@@ -93,6 +94,26 @@ describeEngineOnFootage('MediaPipeFaceEngine on real footage', {
         mixedA.every((o) => o.faceCount === 1 && Math.abs(o.face!.yawDeg) < 10),
         'the frontal stream stayed frontal',
       );
+    });
+
+    test('the descriptor seam: an injected describer is asked at most once a second per stream, none without one', async () => {
+      const list = await frames('blink_webcam_viet281101.h264.mp4', 10, 0, 3);
+      const described = MediaPipeFaceEngine.create({ workers: 1, descriptorModule: join(__dirname, '..', 'support', 'mesh-describer.js') });
+      try {
+        await described.ready();
+        const obs: FaceObservation[] = [];
+        for (const f of list) obs.push(await described.analyze({ ...f, data: f.data.slice() }, 'described'));
+        const withDescriptor = obs.filter((o) => o.face?.descriptor);
+        assert.equal(withDescriptor.length, 3, '3 s of clip');
+        withDescriptor.slice(1).forEach((o, i) => assert.ok(o.timestampMs - withDescriptor[i].timestampMs >= 1000));
+        // Unit length, pointing at the nose tip (x, y in pixels).
+        const [x, y] = withDescriptor[0].face!.descriptor!;
+        assert.ok(Math.abs(Math.hypot(x, y) - 1) < 1e-9 && x > 0 && y > 0);
+      } finally {
+        await described.close();
+      }
+      const plain = await engine().analyze({ ...list[0], data: list[0].data.slice() }, 'plain');
+      assert.equal(plain.face!.descriptor, undefined);
     });
 
     test('close is idempotent and a closed engine refuses frames', async () => {

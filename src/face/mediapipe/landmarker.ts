@@ -183,6 +183,12 @@ export class FaceLandmarker {
 
   /** Analyses one frame of `stream` (undefined: no tracking, the detector runs on every frame). */
   async analyse(frame: I420Frame, stream: string | undefined, wantDescriptor: boolean): Promise<FaceObservation> {
+    const { faces, faceCount } = await this.faces(frame, stream, wantDescriptor);
+    return toObservation(faces, frame, faceCount);
+  }
+
+  /** The tracked face of this frame (none or one) and how many faces the frame shows. */
+  async faces(frame: I420Frame, stream: string | undefined, wantDescriptor: boolean): Promise<{ faces: MeshFace[]; faceCount: number }> {
     const track = this.track(stream);
     let detected = false;
     const now = frame.timestampMs;
@@ -197,13 +203,13 @@ export class FaceLandmarker {
     }
     if (!face) {
       track.roi = undefined;
-      return toObservation([], frame, track.others);
+      return { faces: [], faceCount: track.others };
     }
     track.roi = roiFromLandmarks(face.mesh);
     const blendshapes = await this.runBlendshapes(face.mesh);
     const rotation = fitRotation(this.canonical, face.mesh);
     const descriptor = wantDescriptor && this.describe ? unitVector([...(await this.describe(frame, face.mesh))]) : undefined;
-    return toObservation([{ mesh: face.mesh, blendshapes, rotation, score: face.presence, descriptor }], frame, 1 + track.others);
+    return { faces: [{ mesh: face.mesh, blendshapes, rotation, score: face.presence, descriptor }], faceCount: 1 + track.others };
   }
 
   /** The stream's track, dropping tracks idle for streamIdleMs and the least recent beyond maxStreams. */

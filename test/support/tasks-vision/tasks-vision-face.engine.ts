@@ -57,6 +57,8 @@ export class TasksVisionFaceEngine implements FaceAnalysisPort {
   private session: Session;
   /** Chromium restarts after a crash or a stuck frame. */
   restarts = 0;
+  /** The faces of the last answered frame, landmarks and all (the parity test compares them). */
+  lastFaces: MeshFace[] = [];
 
   private constructor(private readonly config: TasksVisionFaceEngineConfig) {
     this.session = this.startSession();
@@ -182,14 +184,10 @@ export class TasksVisionFaceEngine implements FaceAnalysisPort {
     const p = this.requests.take(message.id);
     if (!p) return;
     clearTimeout(p.timer);
-    if (message.type === 'result')
-      p.resolve(
-        toObservation(
-          message.faces.map((f) => meshFace(f, p.frame)),
-          p.frame,
-        ),
-      );
-    else p.reject(new VisionError('internal_error', `face analysis failed: ${message.message}`));
+    if (message.type === 'result') {
+      this.lastFaces = message.faces.map((f) => meshFace(f, p.frame));
+      p.resolve(toObservation(this.lastFaces, p.frame));
+    } else p.reject(new VisionError('internal_error', `face analysis failed: ${message.message}`));
   }
 
   /** A frame got no answer in time: the page is stuck; restart Chromium (its exit fails the other frames). */
