@@ -21,7 +21,7 @@ export interface LivenessSettings {
   /**
    * Consecutive descriptors over faceChangedDistance before failing face_changed (a single odd one, e.g. of a
    * blurred frame, is noise). Frames without a descriptor do not count either way: engines compute one now and
-   * then (HumanFaceEngine about once a second) or never.
+   * then (at most once a second per flow) or never (MediaPipeFaceEngine without a descriptorModule).
    */
   faceChangedReadings: number;
   /**
