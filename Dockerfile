@@ -1,14 +1,17 @@
 # Vision Service: multi-stage build on Debian slim with Node 20.
-# Everything the service needs at run time is inside the image; nothing is downloaded when it runs: the face
-# models ship in the @vladmandic/human package (node_modules) and models/embeddings (the matcher's ONNX models),
-# the font in assets/, the texts in locales/.
+# Everything the service needs at run time is inside the image; nothing is downloaded when it runs: the models in
+# models/ (the default face engine's MediaPipe models and the matcher's embeddings, as ONNX, run by
+# onnxruntime-node, whose CPU library ships in its npm package; the passive presentation-attack models),
+# FACE_ENGINE=human's in the @vladmandic/human package (node_modules), the font in assets/, the texts in
+# locales/. No browser.
 # Build: docker build -t vision-service .
 # Run next to a mediasoup room server: docker run --network host vision-service
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# postinstall removes MediaPipe's usage logger (scripts/patch-mediapipe.mjs), so the script must be there first.
+# postinstall removes MediaPipe's usage logger from tasks-vision (scripts/patch-mediapipe.mjs; a devDependency, the
+# tests' reference engine), so the script must be there first.
 COPY scripts/patch-mediapipe.mjs scripts/
 # mediasoup (a devDependency, used only by the test room server) and onnxruntime-node (its script downloads CUDA
 # parts; the CPU library ships in the package) have their install scripts disabled in allowScripts.
@@ -26,7 +29,7 @@ COPY --from=build --chown=root:root /app/dist dist
 COPY --chown=root:root package.json ./
 COPY --chown=root:root locales locales
 COPY --chown=root:root assets assets
-COPY --chown=root:root models/embeddings models/embeddings
+COPY --chown=root:root models models
 # Runs as the unprivileged user of the base image; the app files stay read-only to it.
 USER node
 EXPOSE 5000

@@ -7,13 +7,18 @@
  * With --variants, prints instead one line per model set (single worker): what each model costs per frame.
  * --fps sets the decoding rate: 30 is a camera analysed in full, 2 what an overloaded flow gets (frames far apart
  * defeat Human's skip-if-unchanged caches).
- * Usage: npm run bench:face -- [--clip <video>] [--workers N] [--streams N] [--frames 150] [--fps 30] [--variants]
+ * --engine picks the engine (mediapipe, the default, or human); --variants is Human's.
+ * Usage: npm run bench:face -- [--engine mediapipe|human] [--clip <video>] [--workers N] [--streams N] [--frames 150]
+ *        [--fps 30] [--variants]
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { I420Frame } from '../src/common/image';
+import { createNamedFaceEngine } from '../src/adapters';
+import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
 import { HumanFaceEngine, type HumanFaceEngineConfig } from '../src/face/human/human-face.engine';
+import type { WorkerFaceEngine } from '../src/face/worker-face-engine';
 import { fixturesDir, median, videoFrames } from './video-frames';
 
 async function decode(file: string, count: number, fps: number): Promise<I420Frame[]> {
@@ -36,8 +41,8 @@ const VARIANTS: Record<string, Omit<HumanFaceEngineConfig, 'workers'>> = {
 };
 
 /** Frames one after another through one worker: wall ms per frame, and CPU ms per frame of the whole process. */
-async function singleWorker(frames: I420Frame[], config: Omit<HumanFaceEngineConfig, 'workers'>) {
-  const engine = HumanFaceEngine.create({ workers: 1, ...config });
+async function singleWorker(frames: I420Frame[], create: () => WorkerFaceEngine) {
+  const engine = create();
   const ms: number[] = [];
   try {
     await engine.ready();
@@ -64,15 +69,19 @@ async function main(): Promise<void> {
       fps: { type: 'string', default: '30' },
       streams: { type: 'string' },
       variants: { type: 'boolean', default: false },
+      engine: { type: 'string', default: FACE_ENGINES[0] },
     },
   });
+  const engine = values.engine as FaceEngineName;
+  if (!FACE_ENGINES.includes(engine)) throw new Error(`--engine must be one of ${FACE_ENGINES.join(', ')}`);
+  if (values.variants && engine !== 'human') throw new Error('--variants compares the models of --engine human');
   const workers = Number(values.workers);
   const streams = Number(values.streams ?? workers);
   const fps = Number(values.fps);
   const frames = await decode(values.clip, Number(values.frames), fps);
   if (values.variants) {
     for (const [variant, config] of Object.entries(VARIANTS)) {
-      const { ms, cpuMsPerFrame } = await singleWorker(frames, config);
+      const { ms, cpuMsPerFrame } = await singleWorker(frames, () => HumanFaceEngine.create({ workers: 1, ...config }));
       console.log(
         JSON.stringify({
           variant,
@@ -85,8 +94,8 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const { ms, cpuMsPerFrame } = await singleWorker(frames, {});
-  const pool = HumanFaceEngine.create({ workers });
+  const { ms, cpuMsPerFrame } = await singleWorker(frames, () => createNamedFaceEngine(engine, { workers: 1 }));
+  const pool = createNamedFaceEngine(engine, { workers });
   let poolFps = 0;
   let rss = 0;
   try {
@@ -107,6 +116,7 @@ async function main(): Promise<void> {
   const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
   console.log(
     JSON.stringify({
+      engine,
       ms_per_frame_median: round1(median(ms)),
       ms_per_frame_p95: round1(sorted[Math.floor(sorted.length * 0.95)]),
       cpu_ms_per_frame: round1(cpuMsPerFrame),

@@ -1,7 +1,9 @@
 /**
- * Runs both face engines (human, mediapipe) over the labelled fixture clips and writes the comparison between the
- * markers of docs/face-engines.md: for every labelled event, which engine's challenge plugin detects it and when;
- * then speed, CPU and memory on one clip. Prints one JSON line per engine (speed) and per event.
+ * Runs the face engines (mediapipe: the default, ONNX in worker threads; tasks-vision: MediaPipe's own
+ * FaceLandmarker in headless Chromium, the reference; human) on the same labelled fixture clips in one run and
+ * writes the comparison between the markers of docs/face-engines.md: for every labelled event, which engine's
+ * challenge plugin detects it and when; then speed, CPU and memory on the same frames of one clip. Prints one
+ * JSON line per engine (speed) and per event.
  * Usage: npm run compare:engines -- [--fps 10] [--no-write]
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -11,13 +13,15 @@ import { parseArgs } from 'node:util';
 import { ALL_CHALLENGES } from '../challenges';
 import type { I420Frame } from '../src/common/image';
 import type { FaceAnalysisPort } from '../src/face/face-analysis.port';
-import { HumanFaceEngine } from '../src/face/human/human-face.engine';
-import { MediaPipeFaceEngine } from '../src/face/mediapipe/mediapipe-face.engine';
+import { createNamedFaceEngine } from '../src/adapters';
+import { TasksVisionFaceEngine } from '../test/support/tasks-vision/tasks-vision-face.engine';
 import { REPO_ROOT } from '../test/support/fixtures';
 import { replayChallenge } from '../test/traces/trace';
 import { analyzeClip, fixturesDir, median, videoFrames } from './video-frames';
 
-type EngineName = 'human' | 'mediapipe';
+/** In run order: RSS is the process's, so the lighter in-process engine goes first. */
+const ENGINES = ['mediapipe', 'tasks-vision', 'human'] as const;
+type EngineName = (typeof ENGINES)[number];
 type Engine = FaceAnalysisPort & { close(): Promise<void>; chromiumPid?: number };
 
 /** A labelled event of ../shared/fixtures/videos/LABELS.md and the challenge that should (or must not) see it. */
@@ -33,20 +37,62 @@ interface LabelledEvent {
 }
 
 const EVENTS: LabelledEvent[] = [
-  { clip: 'blink_webcam_viet281101.h264.mp4', challenge: 'blink', from: 0, to: 10, label: 'blinks at 2.9–3.1, 3.4–3.5, 4.8–4.9 …', expected: true },
-  { clip: 'liveportrait_d18.mp4', challenge: 'open-close-mouth', from: 0, to: 7.2, label: 'mouth open 2.0–2.5, shout 4.0–4.5', expected: true },
+  {
+    clip: 'blink_webcam_viet281101.h264.mp4',
+    challenge: 'blink',
+    from: 0,
+    to: 10,
+    label: 'blinks at 2.9–3.1, 3.4–3.5, 4.8–4.9 …',
+    expected: true,
+  },
+  {
+    clip: 'liveportrait_d18.mp4',
+    challenge: 'open-close-mouth',
+    from: 0,
+    to: 7.2,
+    label: 'mouth open 2.0–2.5, shout 4.0–4.5',
+    expected: true,
+  },
   { clip: 'liveportrait_d18.mp4', challenge: 'blink', from: 0, to: 7.2, label: 'eyes closed ≈3.0 and ≈6.0', expected: true },
   { clip: 'liveportrait_d18.mp4', challenge: 'smile', from: 0, to: 7.2, label: 'shouting with teeth 4.0–4.5 (no smile)', expected: false },
   { clip: 'liveportrait_d0.mp4', challenge: 'smile', from: 0, to: 3.1, label: 'big smile 1.0–2.0', expected: true },
   { clip: 'liveportrait_d19.mp4', challenge: 'smile', from: 4, to: 8.4, label: 'smiles ≈5.5, 6.5, 7.5–8.3', expected: true },
   { clip: 'liveportrait_d3.mp4', challenge: 'blink', from: 0, to: 1.5, label: 'one-eye wink 0–1.5 (no blink)', expected: false },
   { clip: 'liveportrait_d3.mp4', challenge: 'look-down', from: 1, to: 3.5, label: 'looking down 2–3', expected: true },
-  { clip: 'liveportrait_d3.mp4', challenge: 'open-close-mouth', from: 9, to: 11.8, label: 'surprised, mouth wide open 10–11.5', expected: true },
+  {
+    clip: 'liveportrait_d3.mp4',
+    challenge: 'open-close-mouth',
+    from: 9,
+    to: 11.8,
+    label: 'surprised, mouth wide open 10–11.5',
+    expected: true,
+  },
   { clip: 'liveportrait_d10.mp4', challenge: 'open-close-mouth', from: 1.5, to: 4.5, label: 'mouth wide open 2.5–3.5', expected: true },
   { clip: 'liveportrait_d6.mp4', challenge: 'open-close-mouth', from: 0, to: 6, label: 'mouth open ~1.5 and 4', expected: true },
-  { clip: 'headturn_webcam_zubair_real.h264.mp4', challenge: 'turn-head-right', from: 6, to: 8.8, label: 'turn to own right 7–8.5', expected: true },
-  { clip: 'headturn_webcam_zubair_real.h264.mp4', challenge: 'turn-head-left', from: 6, to: 8.8, label: 'turn to own right 7–8.5 (not left)', expected: false },
-  { clip: 'headturn_webcam_zubair_real.h264.mp4', challenge: 'turn-head-left', from: 8.8, to: 12, label: 'turn to own left 9.5–11', expected: true },
+  {
+    clip: 'headturn_webcam_zubair_real.h264.mp4',
+    challenge: 'turn-head-right',
+    from: 6,
+    to: 8.8,
+    label: 'turn to own right 7–8.5',
+    expected: true,
+  },
+  {
+    clip: 'headturn_webcam_zubair_real.h264.mp4',
+    challenge: 'turn-head-left',
+    from: 6,
+    to: 8.8,
+    label: 'turn to own right 7–8.5 (not left)',
+    expected: false,
+  },
+  {
+    clip: 'headturn_webcam_zubair_real.h264.mp4',
+    challenge: 'turn-head-left',
+    from: 8.8,
+    to: 12,
+    label: 'turn to own left 9.5–11',
+    expected: true,
+  },
   { clip: 'tpsmm_driving.mp4', challenge: 'smile', from: 4.5, to: 6.8, label: 'smile 6–6.5', expected: true },
   { clip: 'retalking_face_5.mp4', challenge: 'smile', from: 0, to: 4.9, label: 'talking, smile at the end', expected: true },
   ...['retalking_face_1.mp4', 'retalking_face_2.mp4', 'retalking_face_4.mp4'].flatMap((clip) => [
@@ -56,7 +102,9 @@ const EVENTS: LabelledEvent[] = [
 ];
 
 function createEngine(name: EngineName): Engine {
-  return name === 'human' ? HumanFaceEngine.create({ workers: 1 }) : MediaPipeFaceEngine.create({ chromiumPath: '/usr/bin/chromium' });
+  return name === 'tasks-vision'
+    ? TasksVisionFaceEngine.create({ chromiumPath: '/usr/bin/chromium' })
+    : createNamedFaceEngine(name, { workers: 1 });
 }
 
 /** A process and its descendants, from /proc: CPU seconds used and resident memory. */
@@ -75,7 +123,7 @@ function processTree(root: number): { cpuS: number; rssMb: number } {
       }
     });
   const inTree = new Set([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const s of stats) if (!inTree.has(s.pid) && inTree.has(s.ppid)) grew = inTree.add(s.pid).size > 0;
   }
@@ -149,7 +197,7 @@ const cell = (o: Outcome, expected: boolean): string => {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { fps: { type: 'string', default: '10' }, 'no-write': { type: 'boolean', default: false } } });
   const fps = Number(values.fps);
-  const engines: EngineName[] = ['human', 'mediapipe'];
+  const engines = ENGINES;
   const frames: I420Frame[] = [];
   for await (const frame of videoFrames(join(fixturesDir(), 'videos', 'blink_webcam_viet281101.h264.mp4'), { fps: 30 })) {
     if (frames.push(frame) === 150) break;
@@ -163,26 +211,37 @@ async function main(): Promise<void> {
   const results = new Map<EngineName, Map<LabelledEvent, Outcome>>();
   for (const name of engines) results.set(name, await detect(name, fps));
   const rows = EVENTS.map((e) => {
-    const [h, m] = engines.map((n) => results.get(n)!.get(e)!);
-    console.log(JSON.stringify({ clip: e.clip, challenge: e.challenge, window_s: [e.from, e.to], expected: e.expected, human: h, mediapipe: m }));
-    return `| ${e.clip.replace(/\.(h264\.)?mp4$/, '')} | ${e.label} | ${e.challenge} (${e.from}–${e.to} s) | ${e.expected ? 'pass' : 'no pass'} | ${cell(h, e.expected)} | ${cell(m, e.expected)} |`;
+    const outcomes = engines.map((n) => results.get(n)!.get(e)!);
+    console.log(
+      JSON.stringify({
+        clip: e.clip,
+        challenge: e.challenge,
+        window_s: [e.from, e.to],
+        expected: e.expected,
+        ...Object.fromEntries(engines.map((n, i) => [n, outcomes[i]])),
+      }),
+    );
+    return `| ${e.clip.replace(/\.(h264\.)?mp4$/, '')} | ${e.label} | ${e.challenge} (${e.from}–${e.to} s) | ${e.expected ? 'pass' : 'no pass'} | ${outcomes.map((o) => cell(o, e.expected)).join(' | ')} |`;
   });
   const right = (n: EngineName) => EVENTS.filter((e) => results.get(n)!.get(e)!.passed === e.expected).length;
   const table = [
     `Produced by \`npm run compare:engines\` on ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), `,
     `clips decoded at ${fps} fps, the challenge plugins of challenges/ unchanged. Bold = differs from the label.`,
     '',
-    '| clip | labelled (LABELS.md) | challenge (window) | expected | human | mediapipe |',
-    '|---|---|---|---|---|---|',
+    `| clip | labelled (LABELS.md) | challenge (window) | expected | ${engines.join(' | ')} |`,
+    `|---|---|---|---|${engines.map(() => '---|').join('')}`,
     ...rows,
-    `| | | | **right** | **${right('human')}/${EVENTS.length}** | **${right('mediapipe')}/${EVENTS.length}** |`,
+    `| | | | **right** | ${engines.map((n) => `**${right(n)}/${EVENTS.length}**`).join(' | ')} |`,
     '',
-    'Speed on 150 frames of blink_webcam_viet281101 (640x480), one stream, frames one after another (round trip',
-    'from I420 in to observation out). CPU and RSS include Chromium and all its processes for mediapipe.',
+    'Speed on 150 frames of blink_webcam_viet281101 (640x480), one stream, one worker, frames one after another',
+    '(round trip from I420 in to observation out). CPU and RSS include Chromium and all its processes for',
+    'tasks-vision; RSS is the process after that engine ran (engines run in the order of the table, in one process).',
     '',
     '| engine | ms/frame median | p95 | CPU ms/frame | cores busy | RSS MB |',
     '|---|---|---|---|---|---|',
-    ...speeds.map((s) => `| ${s.engine} | ${s.ms_per_frame_median} | ${s.ms_per_frame_p95} | ${s.cpu_ms_per_frame} | ${s.cores_busy} | ${s.rss_mb} |`),
+    ...speeds.map(
+      (s) => `| ${s.engine} | ${s.ms_per_frame_median} | ${s.ms_per_frame_p95} | ${s.cpu_ms_per_frame} | ${s.cores_busy} | ${s.rss_mb} |`,
+    ),
     '',
     '```',
     ...speeds.map((s) => JSON.stringify(s)),

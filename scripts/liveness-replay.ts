@@ -1,11 +1,13 @@
 /**
  * Runs the real face engine and the liveness runtime over a video file, challenges back to back as in a flow.
  * Prints one JSON line per challenge: {"challenge","passed","at_s","frames","ms_per_frame_median"}.
- * Usage: npm run liveness:replay -- --clip <video> --challenge <id>[,<id>…] [--fps 15] [--start <s>] [--timeout <s>]
+ * Usage: npm run liveness:replay -- --clip <video> --challenge <id>[,<id>…] [--engine mediapipe|human] [--fps 15]
+ *        [--start <s>] [--timeout <s>]
  */
 import { parseArgs } from 'node:util';
 import { ALL_CHALLENGES } from '../challenges';
-import { HumanFaceEngine } from '../src/face/human/human-face.engine';
+import { createNamedFaceEngine } from '../src/adapters';
+import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
 import { ChallengeRegistry } from '../src/liveness/challenge-registry';
 import { DEFAULT_LIVENESS_SETTINGS, advanceChallenge, currentPassed, observeFace, startLiveness } from '../src/liveness/liveness';
 import { median, videoFrames } from './video-frames';
@@ -18,15 +20,19 @@ async function main(): Promise<void> {
       fps: { type: 'string', default: '15' },
       start: { type: 'string', default: '0' },
       timeout: { type: 'string' },
+      engine: { type: 'string', default: FACE_ENGINES[0] },
     },
   });
-  if (!values.clip || !values.challenge) throw new Error('usage: --clip <video> --challenge <id>[,<id>…] [--fps 15] [--start <s>] [--timeout <s>]');
+  const engineName = values.engine as FaceEngineName;
+  if (!FACE_ENGINES.includes(engineName)) throw new Error(`--engine must be one of ${FACE_ENGINES.join(', ')}`);
+  if (!values.clip || !values.challenge)
+    throw new Error('usage: --clip <video> --challenge <id>[,<id>…] [--fps 15] [--start <s>] [--timeout <s>]');
   const ids = values.challenge.split(',').map((s) => s.trim());
   const registry = new ChallengeRegistry(ALL_CHALLENGES);
   registry.assertKnown(ids);
   const timeoutMs = values.timeout ? Number(values.timeout) * 1000 : Infinity;
   const settings = { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5000 };
-  const engine = HumanFaceEngine.create({ workers: 1 });
+  const engine = createNamedFaceEngine(engineName, { workers: 1 });
   const results = ids.map((challenge) => ({ challenge, passed: false, at_s: null as number | null, frames: 0, ms: [] as number[] }));
   try {
     await engine.ready();
@@ -57,7 +63,14 @@ async function main(): Promise<void> {
     await engine.close();
   }
   for (const r of results) {
-    const line = { challenge: r.challenge, passed: r.passed, at_s: r.at_s, frames: r.frames, ms_per_frame_median: Number(median(r.ms).toFixed(1)) };
+    const line = {
+      engine: engineName,
+      challenge: r.challenge,
+      passed: r.passed,
+      at_s: r.at_s,
+      frames: r.frames,
+      ms_per_frame_median: Number(median(r.ms).toFixed(1)),
+    };
     console.log(JSON.stringify(line));
   }
 }

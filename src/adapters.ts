@@ -15,6 +15,8 @@ import { EmbeddedMatcher } from './matcher/embedded/embedded-matcher';
 import { REMOTE_DEFAULT_THRESHOLD } from './matcher/matcher.env';
 import type { AppConfig } from './config/app-config';
 import type { FaceAnalysisPort } from './face/face-analysis.port';
+import type { WorkerFaceEngine } from './face/worker-face-engine';
+import type { FaceEngineName } from './face/face.env';
 import type { MatcherPort } from './matcher/matcher.port';
 import type { TransportPort } from './transport/transport.port';
 
@@ -63,23 +65,24 @@ export function createTransport(config: AppConfig): TransportPort {
 }
 
 /**
- * The face engine: @vladmandic/human on TFJS-WASM in worker threads (default), or MediaPipe's face landmarker in
- * headless Chromium (FACE_ENGINE=mediapipe; docs/face-engines.md compares them).
+ * The face engine in worker threads: MediaPipe's face landmarker models on onnxruntime (default), or
+ * @vladmandic/human on TFJS-WASM (FACE_ENGINE=human; docs/face-engines.md compares them).
  */
 export function createFaceEngine(config: AppConfig): FaceAnalysisPort {
   const f = config.face;
-  if (f.FACE_ENGINE === 'mediapipe') {
-    return MediaPipeFaceEngine.create({
-      chromiumPath: f.MEDIAPIPE_CHROMIUM_PATH,
-      streams: f.MEDIAPIPE_STREAMS,
-      startTimeoutMs: f.FACE_START_TIMEOUT_S * 1000,
-    });
-  }
-  return HumanFaceEngine.create({
+  return createNamedFaceEngine(f.FACE_ENGINE, {
     workers: f.FACE_WORKERS || availableParallelism(),
     detectorSkipMs: f.FACE_DETECTOR_SKIP_MS,
     startTimeoutMs: f.FACE_START_TIMEOUT_S * 1000,
   });
+}
+
+/** The face engine called `name`, with the settings both have (scripts and tests pick engines by name too). */
+export function createNamedFaceEngine(
+  name: FaceEngineName,
+  settings: { workers: number; detectorSkipMs?: number; startTimeoutMs?: number },
+): WorkerFaceEngine {
+  return name === 'human' ? HumanFaceEngine.create(settings) : MediaPipeFaceEngine.create(settings);
 }
 
 /** The in-process matcher: a face embedding model on TFJS-WASM in worker threads (docs/matching.md). */

@@ -22,7 +22,7 @@ export interface LivenessSettings {
   /**
    * Consecutive descriptors over faceChangedDistance before failing face_changed (a single odd one, e.g. of a
    * blurred frame, is noise). Frames without a descriptor do not count either way: engines compute one now and
-   * then (HumanFaceEngine about once a second) or never.
+   * then (at most once a second per flow) or never (MediaPipeFaceEngine without a descriptorModule).
    */
   faceChangedReadings: number;
   /**
@@ -223,12 +223,23 @@ export function failCurrent(state: LivenessState): LivenessState {
 }
 
 /**
+ * Open eyes for live evidence: MediaPipe's eyeBlink blendshapes when the engine has them (< 0.5; closed reads
+ * 0.62–0.80), since behind glasses on a small face the mesh's eye aspect ratio reads 0.03–0.17 with the eyes
+ * open (headturn_webcam_zubair_real 6–7 s, eyeBlink ≤ 0.04); otherwise the eye aspect ratio above 0.18.
+ */
+function eyesOpenForMatching(face: ObservedFace): boolean {
+  const b = face.blendshapes;
+  if (b?.eyeBlinkLeft !== undefined && b.eyeBlinkRight !== undefined) return Math.max(b.eyeBlinkLeft, b.eyeBlinkRight) < 0.5;
+  return Math.min(face.eyeOpenness.left, face.eyeOpenness.right) > 0.18;
+}
+
+/**
  * How good a frame is as live evidence for face matching, or undefined when it should not be used:
  * frontal, sharp, large enough and lit. Higher is better.
  */
 export function matchingScore(face: ObservedFace): number | undefined {
   const frontal = Math.max(Math.abs(face.yawDeg), Math.abs(face.pitchDeg));
-  const eyesOpen = Math.min(face.eyeOpenness.left, face.eyeOpenness.right) > 0.18;
+  const eyesOpen = eyesOpenForMatching(face);
   if (frontal > 15 || !eyesOpen || face.quality.brightness < 40 || face.quality.faceShare < 0.02) return undefined;
   const frontality = 1 - frontal / 15;
   const sharpness = Math.min(face.quality.sharpness / 200, 1);

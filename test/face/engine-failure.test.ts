@@ -1,25 +1,26 @@
 import assert from 'node:assert/strict';
 import type { Worker } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
-import { HumanFaceEngine } from '../../src/face/human/human-face.engine';
+import { MediaPipeFaceEngine } from '../../src/face/mediapipe/mediapipe-face.engine';
 import { videoFrames } from '../../scripts/video-frames';
 import type { I420Frame } from '../../src/common/image';
 import { RunningApp, startApp } from '../support/app';
 import { fixture } from '../support/fixtures';
 
 /** The engine's only worker, reached into: nothing public kills one, which is the point. */
-const workerOf = (engine: HumanFaceEngine) => (engine as unknown as { pool: { worker: Worker }[] }).pool[0].worker;
+const workerOf = (engine: MediaPipeFaceEngine) => (engine as unknown as { pool: { worker: Worker }[] }).pool[0].worker;
 
-// A face worker that dies (out of memory, a WASM abort) is replaced in process; past the respawn budget the engine
-// is broken and /health, the liveness probe, says so, so the orchestrator restarts the service.
+// A face worker of the default engine (the pool both engines share) that dies (out of memory, a native abort) is
+// replaced in process; past the respawn budget the engine is broken and /health, the liveness probe, says so, so
+// the orchestrator restarts the service.
 describe('a dead face worker', { timeout: 5 * 60_000 }, () => {
-  let engine: HumanFaceEngine;
+  let engine: MediaPipeFaceEngine;
   let service: RunningApp;
   let face: I420Frame;
 
   before(async () => {
     for await (const f of videoFrames(fixture('videos', 'blink_webcam_viet281101.h264.mp4'), { fps: 15, duration: 0.2 })) face = f;
-    engine = HumanFaceEngine.create({ workers: 1 });
+    engine = MediaPipeFaceEngine.create({ workers: 1 });
     service = await startApp({ MATCHER_WORKERS: '1' }, { face: engine });
     await service.ready();
   });

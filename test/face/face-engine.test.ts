@@ -7,7 +7,7 @@ import { fixture } from '../support/fixtures';
 import { videoFrames } from '../../scripts/video-frames';
 import type { FaceObservation } from '../../src/face/face-observation';
 
-// The real engine (Human on TFJS-WASM in a worker) on real footage: the cases shared with FACE_ENGINE=mediapipe,
+// FACE_ENGINE=human (Human on TFJS-WASM in a worker) on real footage: the cases shared with the default engine,
 // then its own.
 describeEngineOnFootage('HumanFaceEngine on real footage', {
   create: () => HumanFaceEngine.create({ workers: 1 }),

@@ -1,14 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { I420Frame } from '../../src/common/image';
 import type { FaceObservation } from '../../src/face/face-observation';
 import { MediaPipeFaceEngine } from '../../src/face/mediapipe/mediapipe-face.engine';
+import { videoFrames } from '../../scripts/video-frames';
 import { replayChallenge } from '../traces/trace';
 import { describeEngineOnFootage, photoFrame, plugin } from '../support/engine-cases';
 import { fixture } from '../support/fixtures';
-import { CHROMIUM, skipWithoutChromium } from './support';
 
-// FACE_ENGINE=mediapipe on the same real footage and with the same challenge plugins as the default engine
-// (the cases in test/support/engine-cases.ts), plus the raw blendshapes against LABELS.md times.
+// The default engine (MediaPipe's models on onnxruntime in worker threads) on the real footage and with the
+// challenge plugins every engine must pass (test/support/engine-cases.ts), plus its blendshapes against LABELS.md
+// times and its per-stream tracking.
 
 /** Highest value of a blendshape between two times (seconds). */
 function peak(obs: readonly FaceObservation[], name: string, fromS: number, toS: number): number {
@@ -18,9 +21,15 @@ function peak(obs: readonly FaceObservation[], name: string, fromS: number, toS:
   return Math.max(0, ...values);
 }
 
+/** Frames of a fixture clip. */
+async function frames(file: string, fps: number, start: number, duration: number): Promise<I420Frame[]> {
+  const out: I420Frame[] = [];
+  for await (const f of videoFrames(fixture('videos', file), { fps, start, duration })) out.push(f);
+  return out;
+}
+
 describeEngineOnFootage('MediaPipeFaceEngine on real footage', {
-  create: () => MediaPipeFaceEngine.create({ chromiumPath: CHROMIUM }),
-  skip: skipWithoutChromium,
+  create: () => MediaPipeFaceEngine.create({ workers: 1 }),
   timeoutMs: 10 * 60_000,
   blinkChecks: (obs, open) => {
     assert.ok(Math.abs(open.rollDeg) < 10);
@@ -29,7 +38,7 @@ describeEngineOnFootage('MediaPipeFaceEngine on real footage', {
     assert.ok(peak(obs, 'eyeBlinkLeft', 0, 2.7) < 0.35 && peak(obs, 'eyeBlinkRight', 0, 2.7) < 0.35);
     assert.ok(peak(obs, 'eyeBlinkLeft', 2.8, 3.2) > 0.5 && peak(obs, 'eyeBlinkRight', 2.8, 3.2) > 0.5);
   },
-  more: ({ clip }) => {
+  more: ({ clip, engine }) => {
     test("a wink is one eye only, on the subject's own side (liveportrait_d3: left eye 0.2–0.6 s), and is no blink", async () => {
       const obs = await clip('liveportrait_d3.mp4', 15, 0, 1);
       const wink = obs.find((o) => Math.abs(o.timestampMs - 400) < 40)!.face!;
@@ -59,22 +68,58 @@ describeEngineOnFootage('MediaPipeFaceEngine on real footage', {
       assert.ok(r.atS! >= 1.0, `smile at ${r.atS}`);
     });
 
-    test('Chromium killed: the engine restarts it with a fresh profile and goes on; close is idempotent', async () => {
-      const frame = await photoFrame(fixture('faces', 'joe_biden', '2.jpg'));
-      const other = MediaPipeFaceEngine.create({ chromiumPath: CHROMIUM });
-      try {
-        await other.ready();
-        const pid = other.chromiumPid!;
-        process.kill(pid, 'SIGKILL');
-        // Frames sent while it dies may fail; the engine must come back within a few tries.
-        let observation: FaceObservation | undefined;
-        for (let i = 0; i < 5 && !observation; i++) observation = await other.analyze(frame).catch(() => undefined);
-        assert.equal(observation?.faceCount, 1);
-        assert.equal(other.restarts, 1);
-        assert.notEqual(other.chromiumPid, pid);
-      } finally {
-        await other.close();
+    test('two streams interleaved on one worker keep their own tracks (a frontal face and a head turn)', async () => {
+      const a = await frames('blink_webcam_viet281101.h264.mp4', 10, 0, 2);
+      const b = await frames('headturn_webcam_zubair_real.h264.mp4', 10, 6.5, 2);
+      const alone = async (list: I420Frame[], stream: string) => {
+        const out: FaceObservation[] = [];
+        for (const f of list) out.push(await engine().analyze({ ...f, data: f.data.slice() }, stream));
+        return out;
+      };
+      const soloA = await alone(a, 'solo-a');
+      const soloB = await alone(b, 'solo-b');
+      const mixedA: FaceObservation[] = [];
+      const mixedB: FaceObservation[] = [];
+      for (let i = 0; i < a.length; i++) {
+        mixedA.push(await engine().analyze({ ...a[i], data: a[i].data.slice() }, 'mixed-a'));
+        mixedB.push(await engine().analyze({ ...b[i], data: b[i].data.slice() }, 'mixed-b'));
       }
+      // Interleaving changes nothing: each stream's crops follow its own face (a shared track would put one
+      // stream's crop on the other's frame and lose or bend the face).
+      const near = (x: FaceObservation[], y: FaceObservation[]) =>
+        x.every((o, i) => o.faceCount === y[i].faceCount && Math.abs((o.face?.yawDeg ?? 0) - (y[i].face?.yawDeg ?? 0)) < 0.5);
+      assert.ok(near(mixedA, soloA) && near(mixedB, soloB));
+      assert.ok(Math.min(...mixedB.map((o) => o.face?.yawDeg ?? 0)) < -30, 'the head-turn stream turned');
+      assert.ok(
+        mixedA.every((o) => o.faceCount === 1 && Math.abs(o.face!.yawDeg) < 10),
+        'the frontal stream stayed frontal',
+      );
+    });
+
+    test('the descriptor seam: an injected describer is asked at most once a second per stream, none without one', async () => {
+      const list = await frames('blink_webcam_viet281101.h264.mp4', 10, 0, 3);
+      const described = MediaPipeFaceEngine.create({ workers: 1, descriptorModule: join(__dirname, '..', 'support', 'mesh-describer.js') });
+      try {
+        await described.ready();
+        const obs: FaceObservation[] = [];
+        for (const f of list) obs.push(await described.analyze({ ...f, data: f.data.slice() }, 'described'));
+        const withDescriptor = obs.filter((o) => o.face?.descriptor);
+        assert.equal(withDescriptor.length, 3, '3 s of clip');
+        withDescriptor.slice(1).forEach((o, i) => assert.ok(o.timestampMs - withDescriptor[i].timestampMs >= 1000));
+        // Unit length, pointing at the nose tip (x, y in pixels).
+        const [x, y] = withDescriptor[0].face!.descriptor!;
+        assert.ok(Math.abs(Math.hypot(x, y) - 1) < 1e-9 && x > 0 && y > 0);
+      } finally {
+        await described.close();
+      }
+      const plain = await engine().analyze({ ...list[0], data: list[0].data.slice() }, 'plain');
+      assert.equal(plain.face!.descriptor, undefined);
+    });
+
+    test('close is idempotent and a closed engine refuses frames', async () => {
+      const frame = await photoFrame(fixture('faces', 'joe_biden', '2.jpg'));
+      const other = MediaPipeFaceEngine.create({ workers: 1 });
+      await other.close();
       await other.close();
       await assert.rejects(other.analyze(frame), /closed/);
     });

@@ -4,12 +4,11 @@ import { DemoController } from '../demo/demo-controller';
 import { RunningApp, startApp } from '../support/app';
 import { ClipTransport } from '../support/clip-transport';
 import { fixture } from '../support/fixtures';
-import { skipWithoutChromium } from './support';
 
 const TOKEN = 'viet_t1.0s_eyes_open.jpg';
 
 // FACE_ENGINE=mediapipe as an operator sets it: the service builds the engine from its configuration.
-describe('Vision Service with FACE_ENGINE=mediapipe', { skip: skipWithoutChromium, timeout: 5 * 60_000 }, () => {
+describe('Vision Service with FACE_ENGINE=mediapipe', { timeout: 5 * 60_000 }, () => {
   let controller: DemoController;
   let service: RunningApp;
   const transport = new ClipTransport([{ file: fixture('videos', 'blink_webcam_viet281101.h264.mp4') }]);

@@ -1,4 +1,4 @@
-/** The real-footage cases every face engine must pass, shared by the default engine and FACE_ENGINE=mediapipe. */
+/** The real-footage cases every face engine must pass (FACE_ENGINE=mediapipe, the default, and human). */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';

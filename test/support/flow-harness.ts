@@ -4,7 +4,9 @@ import { Actor, createActor, SimulatedClock, toPromise } from 'xstate';
 import { ALL_CHALLENGES } from '../../challenges';
 import { Locales } from '../../src/common/locales';
 import type { FaceAnalysisPort } from '../../src/face/face-analysis.port';
-import { HumanFaceEngine } from '../../src/face/human/human-face.engine';
+import { createNamedFaceEngine } from '../../src/adapters';
+import { FACE_ENGINES, type FaceEngineName } from '../../src/face/face.env';
+import type { WorkerFaceEngine } from '../../src/face/worker-face-engine';
 import { createFlowMachine, FlowMachine } from '../../src/flow/flow.machine';
 import type { FlowSettings } from '../../src/flow/flow.types';
 import { LatestFrameGate } from '../../src/flow/frame-gate';
@@ -113,14 +115,17 @@ export async function runFlow<R extends ReferencePort = FakeReferences, M extend
 }
 
 /**
- * The real face engine (and, with `matcher`, the embedded matcher), one worker each, started before the
- * suite's tests and closed after them.
+ * The real face engine, the default one unless `engine` says (and, with `matcher`, the embedded matcher), one
+ * worker each, started before the suite's tests and closed after them.
  */
-export function useRealEngines(options: { matcher?: boolean } = {}): { face(): HumanFaceEngine; matcher(): EmbeddedMatcher } {
-  let face: HumanFaceEngine | undefined;
+export function useRealEngines(options: { matcher?: boolean; engine?: FaceEngineName } = {}): {
+  face(): WorkerFaceEngine;
+  matcher(): EmbeddedMatcher;
+} {
+  let face: WorkerFaceEngine | undefined;
   let matcher: EmbeddedMatcher | undefined;
   before(async () => {
-    face = HumanFaceEngine.create({ workers: 1 });
+    face = createNamedFaceEngine(options.engine ?? FACE_ENGINES[0], { workers: 1 });
     matcher = options.matcher ? EmbeddedMatcher.create({ model: 'faceapi', workers: 1 }) : undefined;
     await Promise.all([face.ready(), matcher?.ready()]);
   });

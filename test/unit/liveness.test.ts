@@ -135,4 +135,10 @@ describe('liveness runtime', () => {
     assert.equal(matchingScore(face({ eyeOpenness: { left: 0.08, right: 0.09 } })), undefined);
     assert.ok(matchingScore(face({ yawDeg: 10 }))! < good);
   });
+
+  it('should judge open eyes by the eyeBlink blendshapes when the engine has them (the mesh ratio misreads glasses)', () => {
+    const glasses = { eyeOpenness: { left: 0.08, right: 0.09 } };
+    assert.ok(matchingScore(face({ ...glasses, blendshapes: { eyeBlinkLeft: 0.02, eyeBlinkRight: 0.04 } }))! > 0);
+    assert.equal(matchingScore(face({ blendshapes: { eyeBlinkLeft: 0.7, eyeBlinkRight: 0.04 } })), undefined);
+  });
 });

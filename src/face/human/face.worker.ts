@@ -2,19 +2,21 @@
  * Worker thread of the face engine: one Human on TFJS-WASM (single-threaded in Node, hence one per core).
  * Receives I420 frames (buffer transferred), answers FaceObservations.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import type { Human } from '@vladmandic/human';
 import type { I420Frame } from '../../common/image';
 import { i420ToRgb } from '../i420';
 import { createHuman, humanConfig, humanTf } from './load-human';
 import { toObservation } from './human-observation';
-import type { FaceWorkerOptions, WorkerReply, WorkerRequest } from './worker-protocol';
+import { serveFaceWorker } from '../serve-face-worker';
+import type { WorkerRequest } from '../worker-protocol';
+import type { HumanWorkerOptions } from './human-face.engine';
 
-const options = workerData as FaceWorkerOptions;
+const options = workerData as HumanWorkerOptions;
 /** Human's default: caches are used while the mean squared pixel change stays under this. */
 const CACHE_SENSITIVITY = 0.7;
 
-function faceConfig(o: FaceWorkerOptions) {
+function faceConfig(o: HumanWorkerOptions) {
   return humanConfig({
     // Re-run the detector at least every detectorSkipMs so a second face entering the frame is seen; in between
     // Human tracks the face from the previous mesh (about half the cost per frame).
@@ -96,8 +98,8 @@ async function analyze(tracker: Tracker, frame: I420Frame, request: WorkerReques
       cacheSensitivity: sameStream ? CACHE_SENSITIVITY : 0,
       face: {
         description: { enabled: options.descriptor && request.descriptor },
-        emotion: { enabled: options.emotion && request.emotion },
-        iris: { enabled: options.iris && request.iris },
+        emotion: { enabled: options.emotion && request.needs.smile },
+        iris: { enabled: options.iris && request.needs.eyes },
       },
     });
     if (result.error) throw new Error(result.error);
@@ -107,37 +109,7 @@ async function analyze(tracker: Tracker, frame: I420Frame, request: WorkerReques
   }
 }
 
-async function main(): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('face.worker must run in a worker thread');
-  const reply = (message: WorkerReply) => port.postMessage(message, 'buffer' in message ? [message.buffer] : []);
-  let trackers: Trackers;
-  try {
-    trackers = await Trackers.load(Math.max(1, options.trackersPerWorker));
-  } catch (error) {
-    reply({ type: 'failed', message: (error as Error).message });
-    return;
-  }
-  // One frame at a time: Human's detect awaits inside, and two frames must not interleave in one tracker's caches.
-  let queue: Promise<unknown> = Promise.resolve();
-  port.on('message', (request: WorkerRequest) => {
-    const frame: I420Frame = {
-      width: request.width,
-      height: request.height,
-      timestampMs: request.timestampMs,
-      data: new Uint8Array(request.buffer),
-    };
-    queue = queue.then(async () => {
-      const started = performance.now();
-      try {
-        const observation = await analyze(trackers.for(request.stream), frame, request);
-        reply({ type: 'result', id: request.id, observation, ms: performance.now() - started, buffer: request.buffer });
-      } catch (error) {
-        reply({ type: 'error', id: request.id, message: (error as Error).message, buffer: request.buffer });
-      }
-    });
-  });
-  reply({ type: 'ready' });
-}
-
-void main();
+void serveFaceWorker(async () => {
+  const trackers = await Trackers.load(Math.max(1, options.trackersPerWorker));
+  return (frame, request) => analyze(trackers.for(request.stream), frame, request);
+});

@@ -1,208 +1,52 @@
-import { Logger } from '@nestjs/common';
-import type { WebSocket } from 'ws';
-import type { I420Frame, RawImage } from '../../common/image';
-import { VisionError } from '../../common/errors';
-import type { FaceAnalysisPort } from '../face-analysis.port';
-import type { FaceObservation } from '../face-observation';
-import { frameToRgb, PendingFrames } from '../pending-frames';
-import { AssetServer } from './asset-server';
-import { ChromiumProcess } from './chromium';
-import { toObservation } from './mediapipe-observation';
-import { encodeFrame, type PageMessage } from './page-protocol';
+import { join } from 'node:path';
+import { STREAM_IDLE_MS, WorkerFaceEngine } from '../worker-face-engine';
+import type { LandmarkerOptions } from './landmarker';
 
 /** Settings of the engine (see face.env.ts). */
 export interface MediaPipeFaceEngineConfig {
-  /** Chromium binary; Debian's /usr/bin/chromium wrapper is bypassed for the real binary. */
-  chromiumPath: string;
-  /** Landmarkers kept in the page, one per concurrent stream. Default 2. */
-  streams?: number;
-  /** Faces counted per frame at most. Default 2 (enough to see "more than one"). */
-  maxFaces?: number;
-  /** Time for Chromium to load the page, wasm and model and warm up, ms. Default 60000. */
+  /** Worker threads, one landmarker each (onnxruntime with one thread per session). */
+  workers: number;
+  /** Longest the detector is skipped on a tracked stream, ms. Default 500. */
+  detectorSkipMs?: number;
+  /**
+   * Streams one worker keeps tracks for. Default 64, far above the flows a worker serves: past it the least
+   * recently seen track is dropped (that stream re-detects), so memory stays bounded whatever the flows do.
+   */
+  maxStreamsPerWorker?: number;
+  /**
+   * Module whose createFaceDescriber() gives the identity descriptor for face_changed (an embedding model, loaded
+   * in each worker); asked at most once a second per stream. Without it observations carry no descriptor.
+   */
+  descriptorModule?: string;
+  /** Time for loading and warming up a worker, ms. Default 60000. */
   startTimeoutMs?: number;
-  /** Longest one frame may take before Chromium is considered stuck and restarted, ms. Default 10000. */
-  frameTimeoutMs?: number;
-  /** Extra Chromium flags (tests add a net log). */
-  extraChromiumArgs?: readonly string[];
 }
 
-interface Timed {
-  /** Fires when the page takes too long with this frame. */
-  timer: NodeJS.Timeout;
-}
-
-const clearTimer = (p: Timed) => clearTimeout(p.timer);
-
-/** One Chromium with its loopback server and page socket. */
-interface Session {
-  server: AssetServer;
-  chromium: ChromiumProcess;
-  socket?: WebSocket;
-  ready: Promise<void>;
-  /** Set once ready: only a session that worked is restarted automatically when it dies. */
-  up?: boolean;
+/** What each worker starts with. */
+export interface MediaPipeWorkerOptions extends LandmarkerOptions {
+  descriptorModule?: string;
 }
 
 /**
- * FaceAnalysisPort on MediaPipe Tasks' FaceLandmarker (@mediapipe/tasks-vision) in one headless Chromium. Frames
- * go to the page over a loopback WebSocket (the cheapest path measured: ~25 ms round trip vs 200+ ms with a
- * DevTools client attached), one landmarker per stream; the answer is mapped to the same FaceObservation as the
- * default engine. Chromium is restarted with a fresh profile if it dies.
+ * FaceAnalysisPort on MediaPipe's Face Landmarker models (detector, 478-point mesh, blendshapes) on onnxruntime
+ * in a pool of worker threads (WorkerFaceEngine). A stream's frames stick to one worker, which keeps its track; a
+ * stream's track is dropped after STREAM_IDLE_MS without frames (the port has no end-of-stream call: the flow
+ * simply stops sending) or when the worker holds maxStreamsPerWorker newer ones.
  */
-export class MediaPipeFaceEngine implements FaceAnalysisPort {
-  private readonly logger = new Logger('MediaPipeFaceEngine');
-  private readonly requests = new PendingFrames<Timed>();
-  private session: Session;
-  /** Chromium restarts after a crash or a stuck frame. */
-  restarts = 0;
-
-  private constructor(private readonly config: MediaPipeFaceEngineConfig) {
-    this.session = this.startSession();
-  }
-
-  /** Starts Chromium; it loads the model and warms up in the background (await `ready()`). */
+export class MediaPipeFaceEngine extends WorkerFaceEngine {
   static create(config: MediaPipeFaceEngineConfig): MediaPipeFaceEngine {
-    return new MediaPipeFaceEngine(config);
+    const workerData: MediaPipeWorkerOptions = {
+      detectorSkipMs: config.detectorSkipMs ?? 500,
+      maxStreams: config.maxStreamsPerWorker ?? 64,
+      streamIdleMs: STREAM_IDLE_MS,
+      descriptorModule: config.descriptorModule,
+    };
+    return new MediaPipeFaceEngine({
+      workers: config.workers,
+      workerFile: join(__dirname, 'face.worker.js'),
+      workerData,
+      startTimeoutMs: config.startTimeoutMs ?? 60_000,
+      descriptorEvery: { ms: 1000, frames: 1 },
+    });
   }
-
-  /** Resolves once the page has loaded the model and run a warm-up detection. */
-  ready(): Promise<void> {
-    return this.session.ready;
-  }
-
-  /** Process id of the current Chromium (health checks, tests). */
-  get chromiumPid(): number | undefined {
-    return this.session.chromium?.pid;
-  }
-
-  /** Requests the current Chromium made to the loopback server (method and path), for the privacy test. */
-  servedRequests(): readonly string[] {
-    return this.session.server?.requests ?? [];
-  }
-
-  /** Analyses one frame; `stream` (e.g. the flow id) gets its own landmarker so face tracking stays per flow. */
-  async analyze(frame: I420Frame, stream = ''): Promise<FaceObservation> {
-    this.requests.admit(frame);
-    const session = await this.liveSession();
-    return this.requests.add(
-      frame,
-      (id) => ({ timer: setTimeout(() => this.stuck(session, id), this.config.frameTimeoutMs ?? 10_000) }),
-      (id) =>
-        session.socket!.send(
-          encodeFrame({ id, stream, width: frame.width, height: frame.height, timestampMs: frame.timestampMs }, frame.data),
-        ),
-    );
-  }
-
-  /** The frame as RGB, for keeping as live evidence. */
-  toRgb(frame: I420Frame): RawImage {
-    return frameToRgb(frame);
-  }
-
-  /** Quits Chromium and stops the loopback server; pending analyses reject. Idempotent. */
-  async close(): Promise<void> {
-    if (!this.requests.close('face engine closed', clearTimer)) return;
-    await stopSession(this.session);
-  }
-
-  /** The running session, restarting Chromium if the last one died. */
-  private async liveSession(): Promise<Session> {
-    try {
-      await this.session.ready;
-    } catch {
-      if (this.requests.closed) throw new VisionError('internal_error', 'face engine is closed');
-      // The last start failed: try once more for this frame (a flow fails after repeated frame errors).
-      this.restart('restart');
-      await this.session.ready;
-    }
-    return this.session;
-  }
-
-  /** Replaces the session; frames in flight in the old one reject with `reason`. */
-  private restart(reason: string): void {
-    const old = this.session;
-    this.requests.failAll(reason, clearTimer);
-    this.restarts++;
-    void stopSession(old);
-    this.session = this.startSession();
-  }
-
-  private startSession(): Session {
-    const session = {} as Session;
-    session.ready = (async () => {
-      let onSocket!: (socket: WebSocket) => void;
-      const connected = new Promise<WebSocket>((resolve) => (onSocket = resolve));
-      session.server = await AssetServer.create((socket) => onSocket(socket));
-      session.chromium = ChromiumProcess.launch({
-        executablePath: this.config.chromiumPath,
-        url: session.server.pageUrl({ faces: this.config.maxFaces ?? 2, streams: this.config.streams ?? 2 }),
-        extraArgs: this.config.extraChromiumArgs,
-      });
-      void session.chromium.whenExited().then(() => this.onExit(session));
-      const started = (async () => {
-        const socket = await connected;
-        session.socket = socket;
-        await new Promise<void>((resolve, reject) => {
-          socket.on('message', (data, isBinary) => {
-            if (isBinary) return;
-            const message = JSON.parse(data.toString()) as PageMessage;
-            if (message.type === 'ready') resolve();
-            else if (message.type === 'failed') reject(new Error(`the landmarker page failed to start: ${message.message}`));
-            else this.onReply(message);
-          });
-        });
-      })();
-      const exited = session.chromium.whenExited().then(() => {
-        throw new Error(`Chromium exited while starting: ${session.chromium.recentOutput().slice(-500)}`);
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error('Chromium did not load the face landmarker in time')),
-          this.config.startTimeoutMs ?? 60_000,
-        );
-      });
-      try {
-        await Promise.race([started, exited, timeout]);
-        session.up = true;
-      } catch (error) {
-        void stopSession(session);
-        throw new VisionError('internal_error', `MediaPipe face engine: ${error instanceof Error ? error.message : error}`);
-      } finally {
-        clearTimeout(timer);
-      }
-    })();
-    session.ready.catch(() => undefined);
-    return session;
-  }
-
-  private onReply(message: Extract<PageMessage, { id: number }>): void {
-    const p = this.requests.take(message.id);
-    if (!p) return;
-    clearTimeout(p.timer);
-    if (message.type === 'result') p.resolve(toObservation(message.faces, p.frame));
-    else p.reject(new VisionError('internal_error', `face analysis failed: ${message.message}`));
-  }
-
-  /** A frame got no answer in time: the page is stuck; restart Chromium (its exit fails the other frames). */
-  private stuck(session: Session, id: number): void {
-    const p = this.requests.take(id);
-    if (!p) return;
-    p.reject(new VisionError('internal_error', 'face analysis timed out'));
-    if (session === this.session && !this.requests.closed) {
-      this.logger.warn('a frame got no answer in time: restarting Chromium');
-      this.restart('face analysis interrupted: Chromium restarted');
-    }
-  }
-
-  private onExit(session: Session): void {
-    if (this.requests.closed || session !== this.session || !session.up) return;
-    this.logger.warn('Chromium exited unexpectedly: restarting it with a fresh profile');
-    this.restart(`Chromium exited: ${session.chromium.recentOutput().slice(-300)}`);
-  }
-}
-
-async function stopSession(session: Session): Promise<void> {
-  await session.ready.catch(() => undefined);
-  await Promise.all([session.chromium?.close(), session.server?.close()]);
 }

@@ -41,7 +41,10 @@ function loadAssets(): Map<string, Asset> {
     ['/vision_bundle.js', { body: bundle, type: js }],
     ['/page.js', { body: readFileSync(join(__dirname, 'page', 'landmarker-page.js')), type: js }],
     ['/wasm/vision_wasm_internal.js', { body: readFileSync(join(packageDir, 'wasm', 'vision_wasm_internal.js')), type: js }],
-    ['/wasm/vision_wasm_internal.wasm', { body: readFileSync(join(packageDir, 'wasm', 'vision_wasm_internal.wasm')), type: 'application/wasm' }],
+    [
+      '/wasm/vision_wasm_internal.wasm',
+      { body: readFileSync(join(packageDir, 'wasm', 'vision_wasm_internal.wasm')), type: 'application/wasm' },
+    ],
     ['/model/face_landmarker.task', { body: model, type: 'application/octet-stream' }],
   ]);
 }

@@ -1,0 +1,30 @@
+import type { AnalysisNeeds } from './face-analysis.port';
+import type { FaceObservation } from './face-observation';
+
+/** One frame to analyse; `buffer` holds the I420 picture and is transferred, not copied. */
+export interface WorkerRequest {
+  id: number;
+  width: number;
+  height: number;
+  timestampMs: number;
+  buffer: ArrayBuffer;
+  /** Compute the identity descriptor for this frame (the engine asks only now and then: it is costly). */
+  descriptor: boolean;
+  /** The caller's stream (e.g. the flow id), when it has one. */
+  stream?: string;
+  /** What the caller reads; engines may skip the rest. */
+  needs: AnalysisNeeds;
+}
+
+/** What a face worker answers; frame buffers are transferred back to the caller. */
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'result'; id: number; observation: FaceObservation; ms: number; buffer: ArrayBuffer }
+  | { type: 'error'; id: number; message: string; buffer: ArrayBuffer };
+
+/** What a face worker's analyser does with one request: the observation, or a thrown error. */
+export type AnalyseRequest = (
+  frame: { width: number; height: number; timestampMs: number; data: Uint8Array },
+  request: WorkerRequest,
+) => Promise<FaceObservation>;
