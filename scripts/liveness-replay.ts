@@ -9,7 +9,7 @@ import { ALL_CHALLENGES } from '../challenges';
 import { createNamedFaceEngine } from '../src/adapters';
 import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
 import { ChallengeRegistry } from '../src/liveness/challenge-registry';
-import { DEFAULT_LIVENESS_SETTINGS, advanceChallenge, currentPassed, observeFace, startLiveness } from '../src/liveness/liveness';
+import { advanceChallenge, livenessSettingsFor, currentPassed, observeFace, startLiveness } from '../src/liveness/liveness';
 import { median, videoFrames } from './video-frames';
 
 async function main(): Promise<void> {
@@ -31,8 +31,8 @@ async function main(): Promise<void> {
   const registry = new ChallengeRegistry(ALL_CHALLENGES);
   registry.assertKnown(ids);
   const timeoutMs = values.timeout ? Number(values.timeout) * 1000 : Infinity;
-  const settings = { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5000 };
   const engine = createNamedFaceEngine(engineName, { workers: 1 });
+  const settings = livenessSettingsFor(engine.descriptorModel, 5000);
   const results = ids.map((challenge) => ({ challenge, passed: false, at_s: null as number | null, frames: 0, ms: [] as number[] }));
   try {
     await engine.ready();

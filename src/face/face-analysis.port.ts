@@ -1,4 +1,5 @@
 import type { I420Frame, RawImage } from '../common/image';
+import type { EmbeddingModelName } from '../face-embedding/embedding-model';
 import type { FaceObservation } from './face-observation';
 
 /**
@@ -22,6 +23,8 @@ export interface FaceAnalysisPort {
   analyze(frame: I420Frame, stream?: string, needs?: AnalysisNeeds): Promise<FaceObservation>;
   /** The frame as RGB, for keeping it as live evidence for matching. */
   toRgb(frame: I420Frame): RawImage;
+  /** The embedding model of the observations' descriptors (it sets face_changed's distance); none without them. */
+  readonly descriptorModel?: EmbeddingModelName;
   /**
    * Why the engine can no longer analyse anything (e.g. a worker died), or undefined while it can. /health turns
    * red on it, so the orchestrator restarts the process instead of every new flow failing.

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { I420Frame } from '../common/image';
+import { stopRequested } from '../common/worker-ready';
 import type { AnalyseRequest, WorkerReply, WorkerRequest } from './worker-protocol';
 
 /**
@@ -20,6 +21,7 @@ export async function serveFaceWorker(load: () => Promise<AnalyseRequest>): Prom
   // One frame at a time: a stream's tracking state must see its frames in order.
   let queue: Promise<unknown> = Promise.resolve();
   port.on('message', (request: WorkerRequest) => {
+    if (stopRequested(request, () => queue.then(() => undefined))) return;
     const frame: I420Frame = {
       width: request.width,
       height: request.height,

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { I420Frame, RawImage } from '../common/image';
 import { VisionError } from '../common/errors';
-import { waitWorkerReady } from '../common/worker-ready';
+import { stopWorker, waitWorkerReady } from '../common/worker-ready';
+import type { EmbeddingModelName } from '../face-embedding/embedding-model';
 import type { AnalysisNeeds, FaceAnalysisPort } from './face-analysis.port';
 import type { FaceObservation } from './face-observation';
 import { frameToRgb, PendingFrames } from './pending-frames';
@@ -19,6 +20,8 @@ export interface WorkerPoolConfig {
   startTimeoutMs: number;
   /** Shortest time (frame timestamps, ms) and fewest frames between two descriptors of one stream. */
   descriptorEvery: { ms: number; frames: number };
+  /** The embedding model of the descriptors, when the engine's are one of the known models. */
+  descriptorModel?: EmbeddingModelName;
 }
 
 /** A caller's sequence of frames (e.g. one flow). */
@@ -84,6 +87,10 @@ export class WorkerFaceEngine implements FaceAnalysisPort {
     return this.started;
   }
 
+  get descriptorModel(): EmbeddingModelName | undefined {
+    return this.config.descriptorModel;
+  }
+
   get workerCount(): number {
     return this.pool.length;
   }
@@ -141,7 +148,7 @@ export class WorkerFaceEngine implements FaceAnalysisPort {
   /** Stops every worker; pending analyses reject. Idempotent. */
   async close(): Promise<void> {
     if (!this.requests.close('face engine closed')) return;
-    await Promise.all(this.pool.map((p) => p.worker.terminate()));
+    await Promise.all(this.pool.map((p) => stopWorker(p.worker)));
   }
 
   private spawn(): { worker: Worker; started: Promise<void> } {
@@ -220,11 +227,11 @@ export class WorkerFaceEngine implements FaceAnalysisPort {
       this.requests.close(`${message} (${this.deaths.length} worker deaths in ${RESPAWN_WINDOW_MS / 60_000} min)`);
       this.broken = message;
       // Every worker, the failed one too: a replacement that never got ready is still running.
-      void Promise.all(this.pool.map((p) => p.worker.terminate()));
+      void Promise.all(this.pool.map((p) => stopWorker(p.worker)));
       return;
     }
     this.requests.failAll(message, undefined, (p) => p.member === member);
-    void worker.terminate();
+    void stopWorker(worker);
     Object.assign(member, this.spawn(), { inFlight: 0 });
     this.listen(member);
     const replacement = member.worker;

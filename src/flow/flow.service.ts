@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Locales } from '../common/locales';
 import { FACE_ANALYSIS_PORT, FaceAnalysisPort } from '../face/face-analysis.port';
 import { ChallengeRegistry } from '../liveness/challenge-registry';
-import { DEFAULT_LIVENESS_SETTINGS } from '../liveness/liveness';
+import { livenessSettingsFor } from '../liveness/liveness';
 import { MATCHER_PORT, MatcherPort } from '../matcher/matcher.port';
 import { REFERENCE_PORT, ReferencePort } from '../references/reference.port';
 import { TRANSPORT_PORT, TransportPort } from '../transport/transport.port';
@@ -120,7 +120,7 @@ export class FlowService implements BeforeApplicationShutdown {
       callbackMaxAttempts: c.CALLBACK_MAX_ATTEMPTS,
       callbackBackoffMs: c.CALLBACK_BACKOFF_MS,
       matcherAttempts: 2,
-      liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: f.FACE_LOST_S * 1000 },
+      liveness: livenessSettingsFor(this.face.descriptorModel, f.FACE_LOST_S * 1000),
     };
   }
 

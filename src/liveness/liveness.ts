@@ -1,5 +1,5 @@
 import type { FailureReason } from '../common/errors';
-import { FACE_CHANGED_DISTANCE } from '../face-embedding/embedding-model';
+import { EmbeddingModelName, FACE_CHANGED_DISTANCE } from '../face-embedding/embedding-model';
 import type { FaceObservation, ObservedFace } from '../face/face-observation';
 import type { ChallengeDefinition } from './challenge-definition';
 
@@ -44,12 +44,17 @@ export const DEFAULT_LIVENESS_SETTINGS: Omit<LivenessSettings, 'faceLostMs'> = {
   multipleFacesMs: 2000,
   // What 5 frames spanned at 10 fps; at 2 fps two frames half a second apart.
   steadyMs: 400,
-  // The running engine's descriptor is Human's faceres.
+  // Human's faceres; livenessSettingsFor picks the running engine's model.
   faceChangedDistance: FACE_CHANGED_DISTANCE.faceres,
   faceChangedReadings: 2,
   identityMaxAngleDeg: 25,
   minAnalysedFps: 2,
 };
+
+/** The settings for an engine whose descriptors come from `descriptorModel`: face_changed's distance is per model. */
+export function livenessSettingsFor(descriptorModel: EmbeddingModelName | undefined, faceLostMs: number): LivenessSettings {
+  return { ...DEFAULT_LIVENESS_SETTINGS, faceChangedDistance: FACE_CHANGED_DISTANCE[descriptorModel ?? 'faceres'], faceLostMs };
+}
 
 /** Progress of one challenge, as shown by GET /flows/{id} and sent with details. */
 export interface ChallengeProgress {

@@ -8,9 +8,6 @@ import { locales, runFlow as runHarnessFlow, useRealEngines } from '../support/f
 // here; the SFU path is tested in the sfu and e2e groups).
 describe('flow with the real face engine', { timeout: 5 * 60_000 }, () => {
   const engines = useRealEngines();
-  // face_changed needs the identity descriptor, which only Human computes until an embedder is plugged into the
-  // default engine (MediaPipeFaceEngine's descriptorModule): without descriptors the identity check is off.
-  const human = useRealEngines({ engine: 'human' });
 
   async function runFlow(challengeIds: string[], segments: ClipSegment[], face = engines.face()) {
     const transport = new ClipTransport(segments);
@@ -58,7 +55,6 @@ describe('flow with the real face engine', { timeout: 5 * 60_000 }, () => {
     const { output } = await runFlow(
       ['open-close-mouth', 'smile'],
       [{ file: fixture('videos', 'liveportrait_d18.mp4'), start: 0, duration: 5 }, { file: fixture('videos', 'liveportrait_d0.mp4') }],
-      human.face(),
     );
     assert.deepEqual(output.challenges, [
       { id: 'open-close-mouth', passed: true },

@@ -12,7 +12,7 @@ import type { FlowSettings } from '../../src/flow/flow.types';
 import { LatestFrameGate } from '../../src/flow/frame-gate';
 import { LiveEvidence } from '../../src/flow/live-evidence';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
-import { DEFAULT_LIVENESS_SETTINGS, type ChallengePlugins } from '../../src/liveness/liveness';
+import { DEFAULT_LIVENESS_SETTINGS, livenessSettingsFor, type ChallengePlugins } from '../../src/liveness/liveness';
 import type { FlowLog } from '../../src/observability/logger';
 import { EmbeddedMatcher } from '../../src/matcher/embedded/embedded-matcher';
 import type { MatcherPort } from '../../src/matcher/matcher.port';
@@ -98,7 +98,7 @@ export function createFlowHarness<R extends ReferencePort = FakeReferences, M ex
         lang: options.lang ?? 'en',
       },
       challengeIds: options.challengeIds,
-      settings: options.settings ?? CLIP_FLOW_SETTINGS,
+      settings: options.settings ?? { ...CLIP_FLOW_SETTINGS, liveness: livenessSettingsFor(options.face.descriptorModel, 5_000) },
     },
   });
   return { actor, references, matcher, callbacks, evidence };

@@ -76,6 +76,7 @@ export class HumanFaceEngine extends WorkerFaceEngine {
       workerData,
       startTimeoutMs: config.startTimeoutMs ?? 60_000,
       descriptorEvery: { ms: config.descriptorEveryMs ?? 1000, frames: config.descriptorEveryFrames ?? 5 },
+      descriptorModel: workerData.descriptor ? 'faceres' : undefined,
     });
   }
 }

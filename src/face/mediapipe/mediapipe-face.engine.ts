@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { STREAM_IDLE_MS, WorkerFaceEngine } from '../worker-face-engine';
 import type { LandmarkerOptions } from './landmarker';
+import { DESCRIBER_MODEL } from './mesh-describer';
+
+const DEFAULT_DESCRIBER = join(__dirname, 'mesh-describer.js');
 
 /** Settings of the engine (see face.env.ts). */
 export interface MediaPipeFaceEngineConfig {
@@ -15,9 +18,10 @@ export interface MediaPipeFaceEngineConfig {
   maxStreamsPerWorker?: number;
   /**
    * Module whose createFaceDescriber() gives the identity descriptor for face_changed (an embedding model, loaded
-   * in each worker); asked at most once a second per stream. Without it observations carry no descriptor.
+   * in each worker); asked at most once a second per stream. Default: mesh-describer (face-api's embedding);
+   * null: observations carry no descriptor.
    */
-  descriptorModule?: string;
+  descriptorModule?: string | null;
   /** Time for loading and warming up a worker, ms. Default 60000. */
   startTimeoutMs?: number;
 }
@@ -39,7 +43,7 @@ export class MediaPipeFaceEngine extends WorkerFaceEngine {
       detectorSkipMs: config.detectorSkipMs ?? 500,
       maxStreams: config.maxStreamsPerWorker ?? 64,
       streamIdleMs: STREAM_IDLE_MS,
-      descriptorModule: config.descriptorModule,
+      descriptorModule: config.descriptorModule === undefined ? DEFAULT_DESCRIBER : (config.descriptorModule ?? undefined),
     };
     return new MediaPipeFaceEngine({
       workers: config.workers,
@@ -47,6 +51,7 @@ export class MediaPipeFaceEngine extends WorkerFaceEngine {
       workerData,
       startTimeoutMs: config.startTimeoutMs ?? 60_000,
       descriptorEvery: { ms: 1000, frames: 1 },
+      descriptorModel: config.descriptorModule === undefined ? DESCRIBER_MODEL : undefined,
     });
   }
 }
