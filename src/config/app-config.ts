@@ -3,6 +3,7 @@ import { faceEnv } from '../face/face.env';
 import { flowEnv } from '../flow/flow.env';
 import { matcherEnv } from '../matcher/matcher.env';
 import { outboundEnv } from '../outbound/outbound.env';
+import { padEnv } from '../pad/pad.env';
 import { referencesEnv } from '../references/references.env';
 import { transportEnv } from '../transport/transport.env';
 import { ConfigError, EnvValues, readEnv } from './env';
@@ -19,6 +20,7 @@ export const ENV_SCHEMAS = {
   matcher: matcherEnv,
   transport: transportEnv,
   face: faceEnv,
+  pad: padEnv,
 } as const;
 
 type Schemas = typeof ENV_SCHEMAS;
