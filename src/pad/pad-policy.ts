@@ -125,13 +125,14 @@ export interface PadSummary {
 }
 
 export function padSummary(trace: PadTrace, settings: PadSettings): PadSummary {
-  const means = trace.windows.map((w) => w.mean);
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  const means = trace.windows.map((w) => round(w.mean));
   return {
     policy: settings.policy,
     threshold: settings.threshold,
     framesScored: trace.frames,
     windowMin: means.length > 0 ? Math.min(...means) : undefined,
-    windows: trace.windows.map(({ startMs, frames, mean }) => ({ startMs, frames, mean: Math.round(mean * 1000) / 1000 })),
+    windows: trace.windows.map(({ startMs, frames, mean }) => ({ startMs, frames, mean: round(mean) })),
     suspect: trace.suspectedAtMs !== undefined,
     steppedUp: trace.steppedUp,
   };

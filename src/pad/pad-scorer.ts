@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession as Session } from 'onnxruntime-node';
-import { BLAZEFACE_TO_PAD, calibrateBox } from './box-calibration';
+import { BLAZEFACE_TO_PAD, type BoxCalibration, calibrateBox } from './box-calibration';
 import { cropRegion, type FaceBox, PAD_INPUT_SIZE, type PadSource, sampleCrop } from './pad-crop';
 
 /** The shipped models (models/minifasnet/PROVENANCE.md): crop scale around the face box and file sha256. */
@@ -53,10 +53,10 @@ export class PadScorer {
     return new PadScorer(ort, sessions);
   }
 
-  /** The fused score of the face in `box`, a BlazeFace detector box in `source` pixels. */
-  async score(source: PadSource, box: FaceBox): Promise<number> {
+  /** The fused score of the face in `box`, a BlazeFace detector box in `source` pixels (`calibration`: another convention). */
+  async score(source: PadSource, box: FaceBox, calibration: BoxCalibration = BLAZEFACE_TO_PAD): Promise<number> {
     if (!(box.width > 0 && box.height > 0)) throw new RangeError(`empty face box ${JSON.stringify(box)}`);
-    const modelBox = calibrateBox(box, BLAZEFACE_TO_PAD);
+    const modelBox = calibrateBox(box, calibration);
     let sum = 0;
     for (let i = 0; i < PAD_MODELS.length; i++) {
       // A fresh buffer per crop: concurrent score() calls must not share one while a run is pending.
