@@ -19,7 +19,8 @@ import { fixturesDir, median } from './video-frames';
 
 /** Attack types (APCER is per type) and bona fide kinds (BPCER per kind). */
 type Label =
-  { attack: 'print' | 'tablet replay' | 'phone replay' | 'screen replay' } | { bonafide: 'live capture' | 'web video' | 'photo' };
+  | { attack: 'print' | 'tablet replay' | 'phone replay' | 'screen replay' | 'screen replay, tight crop' }
+  | { bonafide: 'live capture' | 'web video' | 'photo' | 'live capture, tight crop' };
 
 interface Item {
   file: string;
