@@ -3,6 +3,7 @@
  * face_detector.onnx, inputs/outputs as its conversion notes say), for the PAD tools, which need the engine's
  * detector box without the whole engine. Letterboxed 128x128 input, SSD anchors, weighted NMS as MediaPipe.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { type FaceBox, type PadSource, pixelReader } from '../src/pad/pad-crop';
@@ -50,6 +51,7 @@ export class BlazeFace {
 
   static async load(): Promise<BlazeFace> {
     const ort = await import('onnxruntime-node');
+    if (!existsSync(MODEL)) throw new Error(`${MODEL} is missing (the converted MediaPipe detector, committed with the ONNX face engine)`);
     return new BlazeFace(ort, await ort.InferenceSession.create(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1 }));
   }
 

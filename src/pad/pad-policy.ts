@@ -24,6 +24,11 @@ export const PAD_MIN_FRAMES_PER_WINDOW = 3;
 /** Consecutive suspect windows that make the flow suspect. */
 export const PAD_SUSPECT_WINDOWS = 2;
 
+/** Whether a frame at `nowMs` should be scored at `fps` scored frames/s, the last scored at `lastMs` (a frame may come up to 10 % early, so 30 fps video yields 5/s, not 4.3/s). */
+export function padScoreDue(lastMs: number | undefined, nowMs: number, fps: number): boolean {
+  return lastMs === undefined || nowMs - lastMs >= 900 / fps;
+}
+
 /** One scored frame: capture time (ms) and fused score. Frames without exactly one face are not scored. */
 export interface ScoredFrame {
   timestampMs: number;

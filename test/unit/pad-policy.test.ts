@@ -10,6 +10,7 @@ import {
   padFailsAtVerdict,
   padFailsNow,
   padNeedsStepUp,
+  padScoreDue,
   padSummary,
   type PadTrace,
   type ScoredFrame,
@@ -95,6 +96,20 @@ describe('PAD windows', () => {
         [6000, 5],
       ],
     );
+  });
+});
+
+describe('PAD rate', () => {
+  it('should pick 5 frames per second out of a 30 fps or a 15 fps stream', () => {
+    for (const streamFps of [30, 15]) {
+      let last: number | undefined;
+      let scored = 0;
+      for (let i = 0; i < streamFps * 10; i++) {
+        const t = Math.round((i * 1000) / streamFps);
+        if (padScoreDue(last, t, 5)) [last, scored] = [t, scored + 1];
+      }
+      assert.equal(scored, 50, `${streamFps} fps`);
+    }
   });
 });
 
