@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession as Session } from 'onnxruntime-node';
+import { VisionError } from '../common/errors';
 import { BLAZEFACE_TO_PAD, type BoxCalibration, calibrateBox } from './box-calibration';
 import { cropRegion, type FaceBox, PAD_INPUT_SIZE, type PadSource, sampleCrop } from './pad-crop';
 
@@ -16,11 +17,10 @@ export const PAD_MODELS_DIR = join(__dirname, '..', '..', '..', 'models', 'minif
 /** Index of the "real" class in the models' softmax output. */
 const REAL_CLASS = 1;
 
-/** The models are missing, altered or cannot run: the passive check cannot score. */
-export class PadModelError extends Error {
-  readonly reason = 'pad_model_unavailable';
+/** The models are missing or altered: the passive check cannot score (a deployment fault, not the subject's). */
+export class PadModelError extends VisionError {
   constructor(message: string) {
-    super(message);
+    super('internal_error', message);
     this.name = 'PadModelError';
   }
 }
