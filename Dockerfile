@@ -1,6 +1,7 @@
 # Vision Service: multi-stage build on Debian slim with Node 20.
 # Everything the service needs at run time is inside the image; nothing is downloaded when it runs: the face
-# models ship in the @vladmandic/human package (node_modules), the font in assets/, the texts in locales/.
+# models ship in the @vladmandic/human package (node_modules), the PAD models in models/minifasnet, the font in
+# assets/, the texts in locales/.
 # Build: docker build -t vision-service .
 # Run next to a mediasoup room server: docker run --network host vision-service
 
@@ -24,6 +25,7 @@ COPY --from=build --chown=root:root /app/dist dist
 COPY --chown=root:root package.json ./
 COPY --chown=root:root locales locales
 COPY --chown=root:root assets assets
+COPY --chown=root:root models/minifasnet models/minifasnet
 # Runs as the unprivileged user of the base image; the app files stay read-only to it.
 USER node
 EXPOSE 5000
