@@ -16,5 +16,5 @@ export const padEnv = {
       float: true,
     },
   ),
-  PAD_FPS: num(5, 'Frames scored per second during the challenges (each costs ≈ 7 ms CPU)', { min: 1, max: 30 }),
+  PAD_FPS: num(5, 'Frames scored per second during the challenges (each ≈ 7–14 ms CPU, npm run bench:pad)', { min: 1, max: 30 }),
 };
