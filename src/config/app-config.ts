@@ -3,6 +3,7 @@ import { faceEnv } from '../face/face.env';
 import { flowEnv } from '../flow/flow.env';
 import { matcherEnv } from '../matcher/matcher.env';
 import { outboundEnv } from '../outbound/outbound.env';
+import { padEnv } from '../pad/pad.env';
 import { referencesEnv } from '../references/references.env';
 import { transportEnv } from '../transport/transport.env';
 import { ConfigError, EnvValues, readEnv } from './env';
@@ -21,6 +22,7 @@ export const ENV_SCHEMAS = {
   transport: transportEnv,
   face: faceEnv,
   store: storeEnv,
+  pad: padEnv,
 } as const;
 
 type Schemas = typeof ENV_SCHEMAS;
