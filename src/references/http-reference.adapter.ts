@@ -1,6 +1,6 @@
 import { ReferenceSkipReason, VisionError } from '../common/errors';
 import { flowLog } from '../observability/logger';
-import { joinUrl } from '../common/url';
+import { joinUrl, pathSegmentProblem } from '../common/url';
 import { fetchLimited, ImageLimits, ImageLoadError, loadImage } from './image-loader';
 import type { ReferenceImage, ReferenceKind, ReferencePort, ReferenceSet, ReferenceSource, SkippedReference } from './reference.port';
 
@@ -88,6 +88,8 @@ export class HttpReferenceAdapter implements ReferencePort {
     }
     if (kind === 'datastore_id') {
       if (!source.datastoreBaseUrl) throw new ImageLoadError('bad_item', 'a Data Store id needs datastore_base_url');
+      const problem = pathSegmentProblem(item);
+      if (problem) throw new ImageLoadError('bad_item', `the Data Store id ${problem}`);
       url = joinUrl(source.datastoreBaseUrl, 'r', item);
     }
     return { index, kind, image: await loadImage(url, this.limits, signal) };

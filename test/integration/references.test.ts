@@ -158,4 +158,17 @@ describe(HttpReferenceAdapter.name, () => {
       ['bad_item'],
     );
   });
+
+  it('should skip Data Store ids that would change the URL path (issue 14.6), fetching nothing for them', async () => {
+    controller.lists.set('ds-dots', ['..', '.', ' ', 'a\u202eb']);
+    const before = controller.requests.length;
+    const set = await adapter.fetch(source('ds-dots'), signal());
+    assert.deepEqual(
+      set.skipped.map((s) => s.reason),
+      ['bad_item', 'bad_item', 'bad_item', 'bad_item'],
+    );
+    assert.match(set.skipped[0].message, /Data Store id must not be "\." or "\.\."/);
+    // Only GET /list/ds-dots reached the controller: no `{ds}/r/..` request.
+    assert.deepEqual(controller.requests.slice(before), ['GET /list/ds-dots']);
+  });
 });
