@@ -15,3 +15,35 @@ export interface RawImage {
   channels: 3 | 4;
   data: Uint8Array;
 }
+
+/**
+ * Bilinear sample at (x, y) (pixel centres on integers) of a plane starting at `offset`, with `step` bytes per
+ * pixel (1 for an I420 plane, 3 or 4 for a channel of interleaved RGB) and `stride` pixels per row; edges clamped.
+ */
+export function bilinear(
+  data: Uint8Array,
+  offset: number,
+  step: number,
+  stride: number,
+  w: number,
+  h: number,
+  x: number,
+  y: number,
+): number {
+  const xc = x < 0 ? 0 : x > w - 1 ? w - 1 : x;
+  const yc = y < 0 ? 0 : y > h - 1 ? h - 1 : y;
+  const x0 = xc | 0;
+  const y0 = yc | 0;
+  const x1 = x0 + 1 < w ? x0 + 1 : x0;
+  const y1 = y0 + 1 < h ? y0 + 1 : y0;
+  const r0 = offset + y0 * stride * step;
+  const r1 = offset + y1 * stride * step;
+  const a = data[r0 + x0 * step];
+  const b = data[r0 + x1 * step];
+  const c = data[r1 + x0 * step];
+  const d = data[r1 + x1 * step];
+  const ax = xc - x0;
+  const top = a + (b - a) * ax;
+  const bottom = c + (d - c) * ax;
+  return top + (bottom - top) * (yc - y0);
+}

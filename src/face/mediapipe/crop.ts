@@ -1,4 +1,4 @@
-import type { I420Frame } from '../../common/image';
+import { bilinear, type I420Frame } from '../../common/image';
 import type { Roi } from './roi';
 
 /** The value range a model wants RGB 0..255 mapped to. */
@@ -39,7 +39,7 @@ export function cropI420(frame: I420Frame, roi: Roi, size: number, range: ValueR
         out[o] = out[o + 1] = out[o + 2] = range.min;
         continue;
       }
-      const luma = 1.164 * (sample(data, 0, width, height, fx, fy) - 16);
+      const luma = 1.164 * (bilinear(data, 0, 1, width, width, height, fx, fy) - 16);
       // Chroma from the nearest half-resolution sample: colour varies slowly and a bilinear U and V would double
       // the crop's cost (measured 4.0 → 2.x ms for 256×256).
       const c = (((fy + 0.5) * 0.5) | 0) * cw + (((fx + 0.5) * 0.5) | 0);
@@ -54,18 +54,3 @@ export function cropI420(frame: I420Frame, roi: Roi, size: number, range: ValueR
 }
 
 const clamp255 = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
-
-/** Bilinear sample of a plane at (x, y) in sample coordinates, edges clamped. */
-function sample(data: Uint8Array, offset: number, w: number, h: number, x: number, y: number): number {
-  const xc = x < 0 ? 0 : x > w - 1 ? w - 1 : x;
-  const yc = y < 0 ? 0 : y > h - 1 ? h - 1 : y;
-  const x0 = xc | 0;
-  const y0 = yc | 0;
-  const x1 = x0 + 1 < w ? x0 + 1 : x0;
-  const r0 = offset + y0 * w;
-  const r1 = y0 + 1 < h ? r0 + w : r0;
-  const ax = xc - x0;
-  const top = data[r0 + x0] + (data[r0 + x1] - data[r0 + x0]) * ax;
-  const bottom = data[r1 + x0] + (data[r1 + x1] - data[r1 + x0]) * ax;
-  return top + (bottom - top) * (yc - y0);
-}
