@@ -6,48 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { fixture, REPO_ROOT } from './fixtures';
 import { seededRandom } from './random';
+import { zipEntry } from '../../src/face/mediapipe/canonical-face';
+import { BLENDSHAPE_LANDMARKS } from '../../src/face/mediapipe/landmarker';
 
 export const MODEL_DIR = join(REPO_ROOT, 'models', 'face_landmarker');
 export const MODEL_NAMES = ['face_detector', 'face_landmarks_detector', 'face_blendshapes'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
-
-/** The 146 landmarks the blendshape model reads (MediaPipe face_blendshapes_graph kLandmarksSubsetIdxs). */
-export const BLENDSHAPE_LANDMARKS = [
-  0, 1, 4, 5, 6, 7, 8, 10, 13, 14, 17, 21, 33, 37, 39, 40, 46, 52, 53, 54, 55, 58, 61, 63, 65, 66, 67, 70, 78, 80, 81, 82, 84, 87, 88, 91,
-  93, 95, 103, 105, 107, 109, 127, 132, 133, 136, 144, 145, 146, 148, 149, 150, 152, 153, 154, 155, 157, 158, 159, 160, 161, 162, 163, 168,
-  172, 173, 176, 178, 181, 185, 191, 195, 197, 234, 246, 249, 251, 263, 267, 269, 270, 276, 282, 283, 284, 285, 288, 291, 293, 295, 296,
-  297, 300, 308, 310, 311, 312, 314, 317, 318, 321, 323, 324, 332, 334, 336, 338, 356, 361, 362, 365, 373, 374, 375, 377, 378, 379, 380,
-  381, 382, 384, 385, 386, 387, 388, 389, 390, 397, 398, 400, 402, 405, 409, 415, 454, 466, 468, 469, 470, 471, 472, 473, 474, 475, 476,
-  477,
-];
-
-/** One entry of a zip archive (stored or deflated), enough for the .task bundle. */
-export function zipEntry(zip: Buffer, name: string): Buffer {
-  let end = zip.length - 22;
-  while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end--;
-  if (end < 0) throw new Error('not a zip archive');
-  let at = zip.readUInt32LE(end + 16);
-  for (let i = 0; i < zip.readUInt16LE(end + 10); i++) {
-    const method = zip.readUInt16LE(at + 10);
-    const size = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const local = zip.readUInt32LE(at + 42);
-    if (zip.toString('utf8', at + 46, at + 46 + nameLength) === name) {
-      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-      const data = zip.subarray(start, start + size);
-      if (method === 0) return Buffer.from(data);
-      if (method === 8) return inflateRawSync(data);
-      throw new Error(`zip entry ${name}: compression method ${method}`);
-    }
-    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-  }
-  throw new Error(`zip entry ${name} not found`);
-}
 
 export function tfliteModel(name: ModelName): Buffer {
   return zipEntry(readFileSync(join(MODEL_DIR, 'face_landmarker.task')), `${name}.tflite`);
