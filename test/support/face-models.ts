@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { fixture, REPO_ROOT } from './fixtures';
 import { seededRandom } from './random';
 import { zipEntry } from '../../src/face/mediapipe/canonical-face';
+import { ssdAnchors } from '../../src/face/mediapipe/detector';
 import { BLENDSHAPE_LANDMARKS } from '../../src/face/mediapipe/landmarker';
 
 export const MODEL_DIR = join(REPO_ROOT, 'models', 'face_landmarker');
@@ -162,19 +163,6 @@ export async function centreSquare(file: string): Promise<{ left: number; top: n
   return { left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), width: side, height: side };
 }
 
-/** SSD anchor centres of the short-range detector (16×16 × 2, then 8×8 × 6). */
-export function detectorAnchors(): [number, number][] {
-  const out: [number, number][] = [];
-  for (const [cells, perCell] of [
-    [16, 2],
-    [8, 6],
-  ]) {
-    for (let y = 0; y < cells; y++)
-      for (let x = 0; x < cells; x++) for (let k = 0; k < perCell; k++) out.push([(x + 0.5) / cells, (y + 0.5) / cells]);
-  }
-  return out;
-}
-
 /** The best detection's square (1.5× the box, as MediaPipe's ROI) in image pixels, from detector outputs. */
 export function faceSquare(
   regressors: Float32Array,
@@ -184,7 +172,7 @@ export function faceSquare(
 ): { left: number; top: number; width: number; height: number; score: number } {
   let best = 0;
   for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
-  const [ax, ay] = detectorAnchors()[best];
+  const { x: ax, y: ay } = ssdAnchors()[best];
   const cx = square.left + (regressors[best * 16] / 128 + ax) * square.width;
   const cy = square.top + (regressors[best * 16 + 1] / 128 + ay) * square.width;
   const side = (Math.max(regressors[best * 16 + 2], regressors[best * 16 + 3]) / 128) * square.width * 1.5;
