@@ -70,7 +70,7 @@ function conversionCosts(): { rgba_to_i420_ms: number; render_frame_ms: number }
   renderer.setScreen({
     phase: 'challenge',
     text: 'Parpadea con ambos ojos',
-    challenge: { index: 1, total: 2, secondsLeft: 8, progress: 0.3 },
+    challenge: { index: 1, total: 2, endsAtMs: Date.now() + 8000, progress: 0.3 },
   });
   renderer.setSubjectFrame({ width: w, height: h, data: i420, timestampMs: 0 });
   return {
@@ -125,7 +125,7 @@ async function runBench(): Promise<void> {
     connection.show({
       phase: 'challenge',
       text: 'Parpadea con ambos ojos',
-      challenge: { index: 1, total: 2, secondsLeft: 9, progress: 0 },
+      challenge: { index: 1, total: 2, endsAtMs: Date.now() + 9000, progress: 0 },
     });
     await waitUntil(() => received.some((r) => r.instruction) && delivered > 0, 15_000, 'video both ways');
     const firstInstruction = (received.find((r) => r.instruction)!.at - joinStarted) / 1000;

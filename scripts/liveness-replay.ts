@@ -9,7 +9,7 @@ import { ALL_CHALLENGES } from '../challenges';
 import { createNamedFaceEngine } from '../src/adapters';
 import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
 import { ChallengeRegistry } from '../src/liveness/challenge-registry';
-import { advanceChallenge, livenessSettingsFor, currentPassed, observeFace, startLiveness } from '../src/liveness/liveness';
+import { advanceWhenPassed, livenessSettingsFor, currentPassed, observeFace, startLiveness } from '../src/liveness/liveness';
 import { median, videoFrames } from './video-frames';
 
 async function main(): Promise<void> {
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
         results[state.current].passed = true;
         results[state.current].at_s = observation.timestampMs / 1000;
         if (state.current === ids.length - 1) break;
-        state = advanceChallenge(state, registry.plugins);
+        state = advanceWhenPassed(state, registry.plugins);
         challengeStartMs = observation.timestampMs;
       }
     }

@@ -1,14 +1,10 @@
 import type { Locales } from '../common/locales';
 import type { ChallengePlugins } from '../liveness/liveness';
 import type { InstructionScreen } from '../transport/transport.port';
-import type { FlowContext } from './flow.types';
+import type { FlowContext, ScreenPhase } from './flow.types';
 
 /** What the subject sees in a given phase, in their language. */
-export function statusScreen(
-  phase: 'waiting' | 'instructing' | 'processing' | 'verified' | 'not_verified',
-  context: FlowContext,
-  locales: Locales,
-): InstructionScreen {
+export function statusScreen(phase: Exclude<ScreenPhase, 'challenge'>, context: FlowContext, locales: Locales): InstructionScreen {
   const key = {
     waiting: 'status.waiting',
     instructing: 'status.get_ready',
@@ -19,24 +15,19 @@ export function statusScreen(
   return { phase, text: locales.text(context.request.lang, key) };
 }
 
-/** The running challenge's instruction, countdown and the current warning or hint. */
-export function challengeScreen(context: FlowContext, plugins: ChallengePlugins, locales: Locales, nowMs: number): InstructionScreen {
-  const { liveness, request, settings } = context;
+/** The running challenge's instruction, deadline (the renderer draws the countdown from it) and warning or hint. */
+export function challengeScreen(context: FlowContext, plugins: ChallengePlugins, locales: Locales): InstructionScreen {
+  const { liveness, request, challengeEndsAtMs } = context;
   const lang = request.lang;
   const running = liveness.challenges[liveness.current];
   const warningKey = liveness.warningKey ?? liveness.hintKey;
   const warning = warningKey ? locales.text(lang, warningKey) : undefined;
-  if (!running) return { phase: 'instructing', text: locales.text(lang, 'status.get_ready'), warning };
-  const elapsedMs = nowMs - (context.challengeStartedAt ?? nowMs);
+  // Until the challenge's clock runs (the same step starts it), the subject gets ready.
+  if (!running || challengeEndsAtMs === undefined) return { phase: 'instructing', text: locales.text(lang, 'status.get_ready'), warning };
   return {
     phase: 'challenge',
     text: locales.text(lang, plugins.get(running.id)?.instructionKey ?? `challenge.${running.id}`),
     warning,
-    challenge: {
-      index: liveness.current + 1,
-      total: liveness.challenges.length,
-      secondsLeft: Math.max(0, Math.ceil((settings.challengeTimeoutMs - elapsedMs) / 1000)),
-      progress: running.progress,
-    },
+    challenge: { index: liveness.current + 1, total: liveness.challenges.length, endsAtMs: challengeEndsAtMs, progress: running.progress },
   };
 }

@@ -11,8 +11,9 @@ import { MATCHER_PORT, MatcherPort } from '../matcher/matcher.port';
 import { REFERENCE_PORT, ReferencePort } from '../references/reference.port';
 import { TRANSPORT_PORT, TransportPort } from '../transport/transport.port';
 import { LatestFrameGate } from './frame-gate';
-import { LiveEvidence } from './live-evidence';
-import { createFlowMachine, FlowMachine, outcomeOf } from './flow.machine';
+import { FlowBiometrics } from './flow-biometrics';
+import { flowMachine, FlowMachine, outcomeOf } from './flow.machine';
+import { flowImplementations } from './flow.actors';
 import type { FlowOutcome } from '../callbacks/callback.port';
 import type { FlowContext, FlowRequest, FlowSettings } from './flow.types';
 import { FlowInspector } from './flow-inspector';
@@ -148,7 +149,7 @@ export class FlowService implements BeforeApplicationShutdown {
     const challengeIds = this.challenges.select(this.config.flow.NUMBER_OF_GESTURES_TO_REQUEST, this.config.flow.CHALLENGES);
     const log = flowLog(flowId, request.token);
     const frames = new LatestFrameGate();
-    const machine = createFlowMachine({
+    const implementations = flowImplementations({
       transport: this.transport,
       face: this.face,
       references: this.references,
@@ -158,11 +159,11 @@ export class FlowService implements BeforeApplicationShutdown {
       locales: this.locales,
       displayName: this.config.transport.SERVICE_DISPLAY_NAME,
       frames,
-      evidence: new LiveEvidence(EVIDENCE_FRAMES),
+      biometrics: new FlowBiometrics(EVIDENCE_FRAMES),
       log,
       debugFrames: this.debugFrames,
     });
-    const actor = createActor(machine, {
+    const actor = createActor(flowMachine.provide(implementations), {
       input: { flowId, request, challengeIds, settings: this.settings() },
       inspect: this.inspector.observer(),
     });
@@ -185,7 +186,7 @@ export class FlowService implements BeforeApplicationShutdown {
         const state = stateName(snapshot.value);
         if (state !== lastState) {
           log.debug(`state ${state}`);
-          record.telemetry.onState(state);
+          record.telemetry.onState(snapshot);
         }
         lastState = state;
         if (snapshot.status === 'done') {

@@ -1,8 +1,9 @@
+import type { CallbackTarget, FlowOutcome } from '../callbacks/callback.port';
 import type { FailureReason } from '../common/errors';
 import type { FaceObservation } from '../face/face-observation';
 import type { LivenessSettings, LivenessState } from '../liveness/liveness';
 import type { MatchResult } from '../matcher/matcher.port';
-import type { ReferenceImage } from '../references/reference.port';
+import type { ReferenceSource } from '../references/reference.port';
 import type { InstructionScreen } from '../transport/transport.port';
 
 /** What the controller asked for (POST /join-call), normalised. */
@@ -42,16 +43,29 @@ export interface FlowFailure {
   message: string;
 }
 
+/** The flow's state as plain data: counts and ids, never pixels (those are in the flow's FlowBiometrics). */
 export interface FlowContext extends FlowInput {
   liveness: LivenessState;
-  /** Wall-clock start of the running challenge, for the countdown. */
-  challengeStartedAt?: number;
-  references: ReferenceImage[];
+  /** When the running challenge times out, on the clock of FlowDeps.now: the countdown is drawn from it. */
+  challengeEndsAtMs?: number;
+  /** The room was joined (JOINED): a join deadline then means the subject's video never came. */
+  roomJoined: boolean;
+  /** Subject frames whose analysis succeeded. */
+  framesAnalysed: number;
+  /** Consecutive failed analyses (one success resets it); ANALYSIS_ERROR_BUDGET of them fail the flow. */
+  analysisErrors: number;
+  /** Live frames kept for matching. */
+  evidenceCount: number;
+  /** Usable reference images fetched. */
+  referenceCount: number;
   match?: MatchResult;
   matcherAttempts: number;
+  /** Why the last matcher attempt failed, until it is retried or becomes the failure. */
+  matcherError?: FlowFailure;
   callbackAttempts: number;
-  /** Set once the verdict is known; never changes after. */
+  /** Set on every transition into `finishing`, and only there; never changes after. */
   verdict?: 'success' | 'failure';
+  /** Why the verdict is a failure. */
   failure?: FlowFailure;
   /** The subject or the room is gone: nothing left to show. */
   roomGone: boolean;
@@ -66,10 +80,42 @@ export type FlowEvent =
   | { type: 'SUBJECT_LEFT' }
   | { type: 'TRANSPORT_FAILED'; message: string }
   | { type: 'LEFT' }
-  | { type: 'FACE_OBSERVED'; observation: FaceObservation }
-  | { type: 'FACE_ENGINE_FAILED'; message: string }
+  /** A frame was analysed; `evidenceCount` is how many live frames the biometric store keeps now. */
+  | { type: 'FACE_OBSERVED'; observation: FaceObservation; evidenceCount: number }
+  | { type: 'FACE_ANALYSIS_FAILED'; message: string }
   | { type: 'CANCEL' }
   | { type: 'SHUTDOWN' };
 
 /** Events the room actor accepts from the flow. */
 export type RoomCommand = { type: 'SHOW'; screen: InstructionScreen } | { type: 'LEAVE' };
+
+/** Phases of a flow, as state tags (telemetry reads them with `snapshot.hasTag`). */
+export type FlowTag = 'join' | 'liveness' | 'matching' | 'callback';
+
+/** Which screen the flow shows; the text is in the subject's language. */
+export type ScreenPhase = InstructionScreen['phase'];
+
+/** Inputs of the flow's actors: all they get from the machine. */
+export interface RoomInput {
+  flowId: string;
+  wsUrl: string;
+}
+export interface WatchFaceInput {
+  flowId: string;
+  challengeIds: string[];
+}
+export type FetchReferencesInput = ReferenceSource;
+export interface MatchFacesInput {
+  flowId: string;
+}
+export interface SendCallbackInput {
+  target: CallbackTarget;
+  outcome: FlowOutcome;
+  attempt: number;
+}
+
+/** A line the flow writes to its log. */
+export interface FlowLogLine {
+  level: 'log' | 'warn' | 'error';
+  message: string;
+}

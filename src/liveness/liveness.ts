@@ -212,9 +212,13 @@ export function observeFace(
   };
 }
 
-/** Starts the challenge after the one that just passed. */
-export function advanceChallenge(state: LivenessState, plugins: ChallengePlugins): LivenessState {
-  return startChallenge(state, state.current + 1, plugins);
+/**
+ * The challenges run back to back: once the running one passed, the next one starts. The same state otherwise
+ * (nothing passed yet, or the last one passed: allPassed then holds). What a flow, the trace tests and the replay
+ * script do after every observation.
+ */
+export function advanceWhenPassed(state: LivenessState, plugins: ChallengePlugins): LivenessState {
+  return currentPassed(state) && !allPassed(state) ? startChallenge(state, state.current + 1, plugins) : state;
 }
 
 /** True when a challenge that ran for `elapsedMs` got fewer analysed frames than settings.minAnalysedFps allows. */

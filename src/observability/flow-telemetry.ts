@@ -1,13 +1,12 @@
-import type { FlowContext } from '../flow/flow.types';
+import type { FlowContext, FlowTag } from '../flow/flow.types';
 import type { FlowPhase, Metrics } from './metrics';
 
-/** Which phase a state path (`verifying.challenges.running`) belongs to; undefined for none. */
-function phaseOf(state: string): Exclude<FlowPhase, 'total'> | undefined {
-  if (state.startsWith('verifying.joining') || state.startsWith('verifying.instructing')) return 'join';
-  if (state.startsWith('verifying.challenges')) return 'liveness';
-  if (state.startsWith('verifying.')) return 'matching';
-  if (state.startsWith('finishing')) return 'callback';
-  return undefined;
+/** The phases timed, in the order a flow goes through them: each is a tag of the flow machine's states. */
+const PHASES: readonly FlowTag[] = ['join', 'liveness', 'matching', 'callback'];
+
+/** What telemetry reads of a snapshot of the flow machine. */
+export interface TaggedSnapshot {
+  hasTag(tag: FlowTag): boolean;
 }
 
 /** Watches one flow's states and, when it ends, records its metrics. Reads the machine; never drives it. */
@@ -24,9 +23,12 @@ export class FlowTelemetry {
     metrics.flowsActive.inc();
   }
 
-  /** Called with every new state path. */
-  onState(state: string): void {
-    const phase = phaseOf(state);
+  /** Called with every new snapshot of the flow machine. */
+  onState(snapshot: TaggedSnapshot): void {
+    this.enter(PHASES.find((tag) => snapshot.hasTag(tag)));
+  }
+
+  private enter(phase: Exclude<FlowPhase, 'total'> | undefined): void {
     if (phase === this.phase) return;
     const now = performance.now();
     if (this.phase) {
@@ -38,18 +40,18 @@ export class FlowTelemetry {
     this.phaseStartedAt = now;
   }
 
-  /** Called once, when the flow has reported and left (or crashed). */
-  onEnd(context: FlowContext, frames: { received: number; dropped: number; delivered: number }): void {
-    this.onState('done');
+  /** Called once, when the flow has reported and left (or crashed); `frames` are the subject video's counters. */
+  onEnd(context: FlowContext, frames: { received: number; dropped: number }): void {
+    this.enter(undefined);
     const m = this.metrics;
     m.flowsActive.dec();
     m.phaseSeconds.observe({ phase: 'total' }, (performance.now() - this.startedAt) / 1000);
-    m.flowsFinished.inc({ outcome: context.failure ? 'failure' : 'success', reason: context.failure?.reason ?? '' });
+    m.flowsFinished.inc({ outcome: context.verdict === 'success' ? 'success' : 'failure', reason: context.failure?.reason ?? '' });
     for (const c of context.liveness.challenges) {
       m.challenges.inc({ challenge: c.id, result: c.status === 'passed' ? 'passed' : c.status === 'pending' ? 'not_reached' : 'failed' });
     }
     if (this.livenessSeconds > 0) {
-      this.analysedFps = frames.delivered / this.livenessSeconds;
+      this.analysedFps = context.framesAnalysed / this.livenessSeconds;
       m.analysedFps.observe(this.analysedFps);
     }
     if (frames.received > 0) m.droppedFrameRatio.observe(frames.dropped / frames.received);

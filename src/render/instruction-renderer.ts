@@ -211,7 +211,7 @@ export class InstructionRenderer {
     ctx.stroke();
     ctx.textAlign = 'center';
     ctx.font = fontOf(20);
-    ctx.fillText(String(Math.max(0, Math.round(challenge.secondsLeft))), cx, cy);
+    ctx.fillText(String(Math.max(0, Math.ceil((challenge.endsAtMs - Date.now()) / 1000))), cx, cy);
   }
 
   /** A centred panel with the status text; without `panel`, outlined text on the background. */

@@ -28,8 +28,11 @@ export interface InstructionScreen {
   text: string;
   /** Warning shown over the video (no face, move closer…), if any. */
   warning?: string;
-  /** Challenge i of n (1-based), seconds left and progress 0..1, during the challenge phase. */
-  challenge?: { index: number; total: number; secondsLeft: number; progress: number };
+  /**
+   * Challenge i of n (1-based), progress 0..1 and when it times out (`endsAtMs`, Date.now() clock: the renderer
+   * draws the countdown from it on every tick), during the challenge phase.
+   */
+  challenge?: { index: number; total: number; endsAtMs: number; progress: number };
 }
 
 /** Frame counters of one room connection. */

@@ -7,10 +7,11 @@ import type { FaceAnalysisPort } from '../../src/face/face-analysis.port';
 import { createNamedFaceEngine } from '../../src/adapters';
 import { FACE_ENGINES, type FaceEngineName } from '../../src/face/face.env';
 import type { WorkerFaceEngine } from '../../src/face/worker-face-engine';
-import { createFlowMachine, FlowMachine } from '../../src/flow/flow.machine';
+import { flowImplementations } from '../../src/flow/flow.actors';
+import { flowMachine, FlowMachine } from '../../src/flow/flow.machine';
 import type { FlowSettings } from '../../src/flow/flow.types';
 import { LatestFrameGate } from '../../src/flow/frame-gate';
-import { LiveEvidence } from '../../src/flow/live-evidence';
+import { FlowBiometrics } from '../../src/flow/flow-biometrics';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
 import { DEFAULT_LIVENESS_SETTINGS, livenessSettingsFor, type ChallengePlugins } from '../../src/liveness/liveness';
 import type { FlowLog } from '../../src/observability/logger';
@@ -62,7 +63,8 @@ export interface FlowHarness<R extends ReferencePort, M extends MatcherPort> {
   references: R;
   matcher: M;
   callbacks: FakeCallbacks;
-  evidence: LiveEvidence;
+  /** The flow's live frames and references. */
+  biometrics: FlowBiometrics;
 }
 
 /** Builds the flow machine and its actor with these ports (callbacks are always collected by a FakeCallbacks). */
@@ -72,8 +74,8 @@ export function createFlowHarness<R extends ReferencePort = FakeReferences, M ex
   const references = options.references ?? (new FakeReferences() as unknown as R);
   const matcher = options.matcher ?? (new FakeMatcher() as unknown as M);
   const callbacks = new FakeCallbacks();
-  const evidence = new LiveEvidence(5);
-  const machine = createFlowMachine({
+  const biometrics = new FlowBiometrics(5);
+  const implementations = flowImplementations({
     transport: options.transport,
     face: options.face,
     references,
@@ -83,10 +85,12 @@ export function createFlowHarness<R extends ReferencePort = FakeReferences, M ex
     locales,
     displayName: 'Vision Service',
     frames: new LatestFrameGate(),
-    evidence,
+    biometrics,
     log: QUIET_LOG,
+    // The countdown deadline on the simulated clock too.
+    ...(options.clock && { now: () => options.clock!.now() }),
   });
-  const actor = createActor(machine, {
+  const actor = createActor(flowMachine.provide(implementations), {
     // xstate takes an explicit `clock: undefined` as a clock: pass it only when given.
     ...(options.clock && { clock: options.clock }),
     input: {
@@ -101,7 +105,7 @@ export function createFlowHarness<R extends ReferencePort = FakeReferences, M ex
       settings: options.settings ?? { ...CLIP_FLOW_SETTINGS, liveness: livenessSettingsFor(options.face.descriptorModel, 5_000) },
     },
   });
-  return { actor, references, matcher, callbacks, evidence };
+  return { actor, references, matcher, callbacks, biometrics };
 }
 
 /** Runs a flow to its end in real time; the output and last context beside the harness. */

@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import { ALL_CHALLENGES } from '../../challenges';
 import type { ChallengeDefinition } from '../../src/liveness/challenge-definition';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
-import {
-  advanceChallenge,
-  allPassed,
-  currentPassed,
-  DEFAULT_LIVENESS_SETTINGS,
-  observeFace,
-  startLiveness,
-} from '../../src/liveness/liveness';
+import { advanceWhenPassed, allPassed, DEFAULT_LIVENESS_SETTINGS, observeFace, startLiveness } from '../../src/liveness/liveness';
 import type { FaceObservation } from '../../src/face/face-observation';
 import { loadTrace, replayChallenge } from '../traces/trace';
 
@@ -40,7 +33,7 @@ function runLiveness(ids: string[], observations: readonly FaceObservation[], st
     s = observeFace(s, o, plugins, { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5000 });
     if (s.failure) return s.failure;
     if (allPassed(s)) return 'passed';
-    if (currentPassed(s)) s = advanceChallenge(s, plugins);
+    s = advanceWhenPassed(s, plugins);
   }
   return s.challenges.map((c) => `${c.id} ${c.status}`).join(', ');
 }

@@ -1,30 +1,48 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { StateValue } from 'xstate';
+import { flowMachine } from '../../src/flow/flow.machine';
 import type { FlowContext } from '../../src/flow/flow.types';
 import { FlowTelemetry } from '../../src/observability/flow-telemetry';
 import { Metrics } from '../../src/observability/metrics';
 
 const ended = {
   liveness: { challenges: [{ id: 'blink', status: 'passed', progress: 1 }] },
+  framesAnalysed: 10,
   callbackAttempts: 1,
+  verdict: 'success',
   reported: true,
 } as unknown as FlowContext;
+
+/** A snapshot of the real flow machine in this state: telemetry reads its tags. */
+const at = (value: StateValue) => flowMachine.resolveState({ value, context: ended });
 
 describe(FlowTelemetry.name, () => {
   it('should know the analysed frame rate of the challenges once the flow ended', async () => {
     const telemetry = new FlowTelemetry(new Metrics());
-    telemetry.onState('verifying.challenges.running');
+    telemetry.onState(at({ verifying: { challenges: 'running' } }));
     await new Promise((resolve) => setTimeout(resolve, 5));
-    telemetry.onState('verifying.fetchingReferences');
+    telemetry.onState(at({ verifying: 'fetchingReferences' }));
     assert.equal(telemetry.analysedFps, undefined, 'not before the end');
-    telemetry.onEnd(ended, { received: 30, dropped: 20, delivered: 10 });
+    telemetry.onEnd(ended, { received: 30, dropped: 20 });
     assert.ok(telemetry.analysedFps! > 0, String(telemetry.analysedFps));
   });
 
   it('should have no analysed frame rate when the flow never reached the challenges', () => {
     const telemetry = new FlowTelemetry(new Metrics());
-    telemetry.onState('verifying.joining');
-    telemetry.onEnd(ended, { received: 0, dropped: 0, delivered: 0 });
+    telemetry.onState(at({ verifying: 'joining' }));
+    telemetry.onEnd({ ...ended, framesAnalysed: 0 }, { received: 0, dropped: 0 });
     assert.equal(telemetry.analysedFps, undefined);
+  });
+
+  it('should time each phase by the tags of the machine states', () => {
+    const tags = (value: StateValue) => [...at(value).tags];
+    assert.deepEqual(tags({ verifying: 'joining' }), ['join']);
+    assert.deepEqual(tags({ verifying: 'instructing' }), ['join']);
+    assert.deepEqual(tags({ verifying: { challenges: 'waitingForFace' } }), ['liveness']);
+    for (const state of ['fetchingReferences', 'checkingEvidence', 'matching', 'matcherFailed', 'judging'])
+      assert.deepEqual(tags({ verifying: state }), ['matching'], state);
+    assert.deepEqual(tags({ finishing: { reporting: 'sending', leaving: 'closing' } }), ['callback']);
+    assert.deepEqual(tags('done'), []);
   });
 });

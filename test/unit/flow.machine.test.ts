@@ -28,7 +28,7 @@ function setup(challengeIds = ['first', 'second']) {
   const transport = new FakeTransport();
   const face_ = new FakeFace();
   const clock = new SimulatedClock();
-  const { actor, evidence, references, matcher, callbacks } = createFlowHarness({
+  const { actor, biometrics, references, matcher, callbacks } = createFlowHarness({
     transport,
     face: face_,
     plugins: new ChallengeRegistry(challengeIds.map(fakeMouthChallenge)).plugins,
@@ -41,7 +41,7 @@ function setup(challengeIds = ['first', 'second']) {
   });
   let ts = 0;
   const flow = {
-    evidence,
+    biometrics,
     transport,
     face: face_,
     references,
@@ -123,8 +123,8 @@ describe('flow machine', () => {
     await flow.performChallenges();
     await tick();
     assert.ok(flow.actor.getSnapshot().matches('finishing'));
-    assert.equal(flow.evidence.size, 0);
-    assert.deepEqual(flow.actor.getSnapshot().context.references, []);
+    assert.equal(flow.biometrics.evidenceCount, 0);
+    assert.deepEqual(flow.biometrics.references, []);
     await flow.finish();
   });
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LatestFrameGate } from '../../src/flow/frame-gate';
-import { LiveEvidence } from '../../src/flow/live-evidence';
-import { frame, tinyImage } from '../support/flow-fakes';
+import { frame } from '../support/flow-fakes';
 
 describe(LatestFrameGate.name, () => {
   it('should keep at most one waiting frame and hand the newest one over', async () => {
@@ -27,26 +26,5 @@ describe(LatestFrameGate.name, () => {
     gate.publish(frame(1));
     gate.publish(frame(2));
     assert.equal(gate.dropped, 2);
-  });
-});
-
-describe(LiveEvidence.name, () => {
-  it('should keep copies of the best frames only, and forget them on clear', () => {
-    const evidence = new LiveEvidence(2);
-    const f = frame(1);
-    evidence.offer(f, 0.5);
-    f.data[0] = 99;
-    evidence.offer(frame(2), 0.9);
-    evidence.offer(frame(3), 0.1);
-    evidence.offer(frame(4), 0.7);
-    const kept: number[] = [];
-    evidence.images((k) => {
-      kept.push(k.timestampMs);
-      assert.equal(k.data[0], 0, 'a copy, not the live buffer');
-      return tinyImage();
-    });
-    assert.deepEqual(kept, [2, 4]);
-    evidence.clear();
-    assert.equal(evidence.size, 0);
   });
 });

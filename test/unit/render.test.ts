@@ -72,7 +72,11 @@ describe(InstructionRenderer.name, () => {
       [320, 240],
     ]) {
       const renderer = new InstructionRenderer();
-      renderer.setScreen({ phase: 'challenge', text: 'Blink', challenge: { index: 1, total: 2, secondsLeft: 5, progress: 0.5 } });
+      renderer.setScreen({
+        phase: 'challenge',
+        text: 'Blink',
+        challenge: { index: 1, total: 2, endsAtMs: Date.now() + 5000, progress: 0.5 },
+      });
       renderer.setSubjectFrame(halves(w, h));
       const out = picture(renderer.render());
       assert.ok(lumaStats(out, 10, 200, 150, 300).mean > 190, `${w}x${h}: bright half on the left`);
@@ -110,7 +114,7 @@ describe(InstructionRenderer.name, () => {
       phase: 'challenge',
       text: 'Sonríe',
       warning: 'Acércate a la cámara',
-      challenge: { index: 2, total: 3, secondsLeft: 7, progress: 0.5 },
+      challenge: { index: 2, total: 3, endsAtMs: Date.now() + 7000, progress: 0.5 },
     });
     const out = picture(renderer.render());
     assert.ok(lumaStats(out, 200, 10, 440, 45).std > 30, 'instruction text');
