@@ -18,6 +18,10 @@ describe('flow chart', () => {
       'after challengeTimeout',
       'SUBJECT_LEFT',
       '[callbackMayRetry]',
+      // One join deadline, the analysis error budget and the explicit verdict are on the map.
+      'verifying_joining --> finishing : after joinTimeout / failure: no_subject_video',
+      'FACE_ANALYSIS_FAILED [analysisErrorBudgetSpent] / failure: internal_error',
+      'verifying_judging --> finishing : always [facesMatch] / success',
     ]) {
       assert.ok(chart.includes(text), text);
     }
