@@ -41,6 +41,20 @@ export const CLIP_FLOW_SETTINGS: FlowSettings = {
   liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5_000 },
 };
 
+/** Settings for flows on XState's simulated clock (machine unit tests): the service's defaults. */
+export const SIMULATED_FLOW_SETTINGS: FlowSettings = {
+  flowTimeoutMs: 120_000,
+  joinTimeoutMs: 15_000,
+  instructionMs: 2_000,
+  challengeTimeoutMs: 10_000,
+  resultDisplayMs: 2_000,
+  leaveTimeoutMs: 5_000,
+  callbackMaxAttempts: 6,
+  callbackBackoffMs: 2_000,
+  matcherAttempts: 2,
+  liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5_000 },
+};
+
 /** Ports and input of the flow; what is left out is a fake (the references, matcher) or a default. */
 export interface FlowHarnessOptions<R extends ReferencePort, M extends MatcherPort> {
   transport: TransportPort;

@@ -5,9 +5,8 @@ import { VisionError } from '../../src/common/errors';
 import { flowImplementations } from '../../src/flow/flow.actors';
 import { FlowBiometrics } from '../../src/flow/flow-biometrics';
 import { ANALYSIS_ERROR_BUDGET, flowMachine, outcomeOf } from '../../src/flow/flow.machine';
-import type { FlowContext, FlowEvent, FlowSettings, SendCallbackInput } from '../../src/flow/flow.types';
+import type { FlowContext, FlowEvent, SendCallbackInput } from '../../src/flow/flow.types';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
-import { DEFAULT_LIVENESS_SETTINGS } from '../../src/liveness/liveness';
 import type { InstructionScreen } from '../../src/transport/transport.port';
 import {
   face,
@@ -19,24 +18,13 @@ import {
   fakeMouthChallenge,
   matchResult,
 } from '../support/flow-fakes';
-import { locales, QUIET_LOG } from '../support/flow-harness';
+import { locales, QUIET_LOG, SIMULATED_FLOW_SETTINGS } from '../support/flow-harness';
 import { LatestFrameGate } from '../../src/flow/frame-gate';
 
 // The machine alone: its own actions, inert actors given with .provide(), events sent by the test, XState's
 // simulated clock. No ports, no service.
 
-const settings: FlowSettings = {
-  flowTimeoutMs: 120_000,
-  joinTimeoutMs: 15_000,
-  instructionMs: 2_000,
-  challengeTimeoutMs: 10_000,
-  resultDisplayMs: 2_000,
-  leaveTimeoutMs: 5_000,
-  callbackMaxAttempts: 1,
-  callbackBackoffMs: 2_000,
-  matcherAttempts: 2,
-  liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5_000 },
-};
+const settings = SIMULATED_FLOW_SETTINGS;
 
 /** Far from Date.now(): a deadline on it proves the countdown uses the injected clock. */
 const CLOCK_START = 1_000_000;

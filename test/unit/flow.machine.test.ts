@@ -2,24 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SimulatedClock } from 'xstate';
 import { VisionError } from '../../src/common/errors';
-import type { FlowSettings } from '../../src/flow/flow.types';
-import { DEFAULT_LIVENESS_SETTINGS } from '../../src/liveness/liveness';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
 import { face, FakeFace, FakeTransport, fakeMouthChallenge, final, frame, matchResult, retryable } from '../support/flow-fakes';
-import { createFlowHarness, locales } from '../support/flow-harness';
+import { createFlowHarness, locales, SIMULATED_FLOW_SETTINGS } from '../support/flow-harness';
 
-const settings: FlowSettings = {
-  flowTimeoutMs: 120_000,
-  joinTimeoutMs: 15_000,
-  instructionMs: 2_000,
-  challengeTimeoutMs: 10_000,
-  resultDisplayMs: 2_000,
-  leaveTimeoutMs: 5_000,
-  callbackMaxAttempts: 6,
-  callbackBackoffMs: 2_000,
-  matcherAttempts: 2,
-  liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5_000 },
-};
+const settings = SIMULATED_FLOW_SETTINGS;
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
