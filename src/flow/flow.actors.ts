@@ -116,24 +116,24 @@ export function createFlowActors(deps: FlowDeps) {
     }),
 
     fetchReferences: fromPromise<ReferenceImage[], ReferenceSource>(async ({ input, signal }) => {
-      const set = await deps.references.fetch(input, signal);
+      const set = await deps.references.fetch(input, signal, deps.log.child('references'));
       return set.usable;
     }),
 
     /** Compares the kept live frames with the references. */
     matchFaces: fromPromise(async ({ input, signal }: { input: { flowId: string; references: ReferenceImage[] }; signal: AbortSignal }) =>
       deps.matcher.compare(
-        input.flowId,
         deps.evidence.images((f) => deps.face.toRgb(f)),
         input.references,
         signal,
+        deps.log.child('matcher'),
       ),
     ),
 
     /** One attempt of the terminal callback. */
     sendCallback: fromPromise(
       async ({ input, signal }: { input: { target: CallbackTarget; outcome: FlowOutcome; attempt: number }; signal: AbortSignal }) =>
-        deps.callbacks.send(input.target, input.outcome, input.attempt, signal),
+        deps.callbacks.send(input.target, input.outcome, input.attempt, signal, deps.log.child('callbacks')),
     ),
   };
 }
