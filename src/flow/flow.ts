@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Actor, createActor, InspectionEvent, Observer } from 'xstate';
 import type { CallbackTarget, FlowOutcome } from '../callbacks/callback.port';
 import type { FlowView } from '../api/flow-view.dto';
+import type { RoomConnection, TransportPort } from '../transport/transport.port';
 import { messageOf } from '../common/errors';
 import { roomKey } from '../common/url';
 import { FlowTelemetry } from '../observability/flow-telemetry';
@@ -31,7 +32,7 @@ export interface OwedReport {
 export interface FlowHooks {
   /** The machine crashed before it reported: tell the controller; resolves with whether it was told. */
   crashed(flow: Flow, report: OwedReport): Promise<boolean>;
-  /** The flow has reported and left (or crashed and the safety net ran, or was closed). Called once. */
+  /** The flow has reported and left (or crashed: the safety net ran and it left the room; or it was closed). Called once. */
   ended(flow: Flow): void;
 }
 
@@ -56,6 +57,9 @@ export class Flow {
   private readonly evidence = new LiveEvidence(EVIDENCE_FRAMES);
   private readonly telemetry: FlowTelemetry;
   private readonly actor: Actor<FlowMachine>;
+  /** Aborts the join and closes the room when the machine cannot: a crashed XState actor leaves its children running. */
+  private readonly leaving = new AbortController();
+  private connection?: RoomConnection;
   private resolveDone!: () => void;
   private ended = false;
   private lastState = '';
@@ -74,7 +78,8 @@ export class Flow {
     const { metrics, inspect, ...ports } = env;
     this.telemetry = new FlowTelemetry(metrics);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    const machine = createFlowMachine({ ...ports, frames: this.frames, evidence: this.evidence, log: this.log });
+    const transport = this.roomVia(ports.transport);
+    const machine = createFlowMachine({ ...ports, transport, frames: this.frames, evidence: this.evidence, log: this.log });
     this.actor = createActor(machine, {
       input: { flowId: this.id, request, challengeIds, settings },
       inspect,
@@ -175,10 +180,29 @@ export class Flow {
     const crash = { outcome, message: `the flow crashed: ${messageOf(error)}`, delivered: false };
     this.crash = crash;
     const target = { flowId: this.id, token: this.token, callbackBaseUrl: this.request.callbackBaseUrl };
-    void this.hooks
-      .crashed(this, { target, outcome, attempt: context.callbackAttempts + 1 })
-      .then((delivered) => (crash.delivered = delivered))
-      .finally(() => this.end());
+    const report = this.hooks.crashed(this, { target, outcome, attempt: context.callbackAttempts + 1 });
+    void Promise.allSettled([report.then((delivered) => (crash.delivered = delivered)), this.leaveRoom()]).then(() => this.end());
+  }
+
+  /** The transport as this flow's machine uses it, with the room kept where the Flow can close it. */
+  private roomVia(transport: TransportPort): TransportPort {
+    return {
+      join: async (request, listener, signal) => {
+        const connection = await transport.join(request, listener, AbortSignal.any([signal, this.leaving.signal]));
+        this.connection = connection;
+        if (this.leaving.signal.aborted) void this.leaveRoom();
+        return connection;
+      },
+    };
+  }
+
+  private async leaveRoom(): Promise<void> {
+    this.leaving.abort();
+    try {
+      await this.connection?.close();
+    } catch (error) {
+      this.log.warn(`leaving the room failed: ${messageOf(error)}`);
+    }
   }
 
   private end(): void {
