@@ -42,6 +42,12 @@ describe('the flow registry through the SFU', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  const joinBody = (room: string, token = room) => ({
+    ws_url: server.url(room, 'vision'),
+    callback_base_url: controller.baseUrl,
+    token,
+    lang: 'en',
+  });
   const newTransport = () =>
     ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15, roomServerAllowlist: ['127.0.0.1'] });
 
@@ -70,12 +76,7 @@ describe('the flow registry through the SFU', () => {
     try {
       const flowIds: string[] = [];
       for (const room of rooms) {
-        const res = await service.join({
-          ws_url: server.url(room, 'vision'),
-          callback_base_url: controller.baseUrl,
-          token: room,
-          lang: 'en',
-        });
+        const res = await service.join(joinBody(room));
         assert.equal(res.status, 202, JSON.stringify(res.body));
         flowIds.push(res.body.flow_id);
       }
@@ -94,7 +95,7 @@ describe('the flow registry through the SFU', () => {
         return ready.status === 503 && body.error?.flows?.message === 'draining' ? true : undefined;
       };
       await pollUntil(draining, 900, '/ready to turn red for the drain');
-      const refused = await service.join({ ws_url: server.url('late', 'vision'), callback_base_url: controller.baseUrl, token: 'late' });
+      const refused = await service.join(joinBody('late'));
       assert.equal(refused.status, 503);
       assert.equal(refused.body.error, 'draining');
       await closing;
@@ -130,12 +131,7 @@ describe('the flow registry through the SFU', () => {
     );
     const bot = await SubjectBot.join({ wsUrl: server.url('crash', 'subject'), video: { kind: 'flat', luma: 100 } });
     try {
-      const res = await service.join({
-        ws_url: server.url('crash', 'vision'),
-        callback_base_url: controller.baseUrl,
-        token: 'crash',
-        lang: 'en',
-      });
+      const res = await service.join(joinBody('crash'));
       assert.equal(res.status, 202, JSON.stringify(res.body));
       const [callback] = await controller.waitForCallbacks('crash', 1, 15_000);
       assert.equal(callback.status, 'failure');
