@@ -169,19 +169,22 @@ export class Flow {
     this.end();
   }
 
-  /** The safety net: a crashed machine still tells the controller, once, unless it already did. */
+  /** The safety net: a crashed machine still tells the controller, once, unless it already did, and leaves. */
   private onCrash(error: unknown): void {
     this.log.error(`flow machine crashed: ${(error as Error)?.stack ?? String(error)}`);
+    void Promise.allSettled([this.reportCrash(error), this.leaveRoom()]).then(() => this.end());
+  }
+
+  private async reportCrash(error: unknown): Promise<void> {
     const context = this.context;
-    if (context.reported) return this.end();
+    if (context.reported) return;
     // Past the verdict (a callback was attempted) the verdict stands; before it, the crash is the failure.
     const outcome: FlowOutcome =
       context.callbackAttempts > 0 ? outcomeOf(context) : { ...outcomeOf(context), status: 'failure', reason: 'internal_error' };
     const crash = { outcome, message: `the flow crashed: ${messageOf(error)}`, delivered: false };
     this.crash = crash;
     const target = { flowId: this.id, token: this.token, callbackBaseUrl: this.request.callbackBaseUrl };
-    const report = this.hooks.crashed(this, { target, outcome, attempt: context.callbackAttempts + 1 });
-    void Promise.allSettled([report.then((delivered) => (crash.delivered = delivered)), this.leaveRoom()]).then(() => this.end());
+    crash.delivered = await this.hooks.crashed(this, { target, outcome, attempt: context.callbackAttempts + 1 });
   }
 
   /** The transport as this flow's machine uses it, with the room kept where the Flow can close it. */
