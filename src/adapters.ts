@@ -1,5 +1,4 @@
 import { ProtooTransport } from './transport/protoo-transport';
-import { Logger } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { HumanFaceEngine } from './face/human/human-face.engine';
 import { MediaPipeFaceEngine } from './face/mediapipe/mediapipe-face.engine';
@@ -7,6 +6,7 @@ import { HttpCallbackAdapter } from './callbacks/http-callback.adapter';
 import type { CallbackPort } from './callbacks/callback.port';
 import { VisionError } from './common/errors';
 import type { OutboundGuard } from './outbound/outbound-guard';
+import { componentLog } from './observability/logger';
 import type { Metrics } from './observability/metrics';
 import { HttpReferenceAdapter } from './references/http-reference.adapter';
 import type { ReferencePort } from './references/reference.port';
@@ -50,7 +50,7 @@ export function createCallbackAdapter(config: AppConfig, outbound: OutboundGuard
 export function createMatcher(config: AppConfig): MatcherPort {
   const m = config.matcher;
   if (!m.VISION_MATCHER_BASE_URL) return createEmbeddedMatcher(config);
-  new Logger('Matcher').log(`using the external vision-matcher at ${m.VISION_MATCHER_BASE_URL}`);
+  componentLog('matcher').info(`using the external vision-matcher at ${m.VISION_MATCHER_BASE_URL}`);
   return new RemoteMatcherAdapter({
     baseUrl: m.VISION_MATCHER_BASE_URL,
     threshold: m.MATCH_THRESHOLD ?? REMOTE_DEFAULT_THRESHOLD,

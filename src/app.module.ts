@@ -13,7 +13,8 @@ import { Locales } from './common/locales';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { FACE_ANALYSIS_PORT } from './face/face-analysis.port';
 import { FlowInspector } from './flow/flow-inspector';
-import { FlowService } from './flow/flow.service';
+import { FlowRegistry } from './flow/flow-registry';
+import type { ChallengeDefinition } from './liveness/challenge-definition';
 import { ChallengeRegistry } from './liveness/challenge-registry';
 import { MATCHER_PORT } from './matcher/matcher.port';
 import { FaceMatchController } from './matcher/face-match/face-match.controller';
@@ -33,6 +34,8 @@ export interface AdapterOverrides {
   references?: unknown;
   matcher?: unknown;
   callbacks?: unknown;
+  /** The installed challenge plugins (default: challenges/), e.g. with a broken one to test the crash net. */
+  challenges?: readonly ChallengeDefinition<any>[];
 }
 
 function adapter(
@@ -108,7 +111,7 @@ export class AppModule {
           provide: ChallengeRegistry,
           inject: [Locales],
           useFactory: (locales: Locales) => {
-            const registry = new ChallengeRegistry(ALL_CHALLENGES, locales);
+            const registry = new ChallengeRegistry(overrides.challenges ?? ALL_CHALLENGES, locales);
             registry.assertCanSelect(config.flow.NUMBER_OF_GESTURES_TO_REQUEST, config.flow.CHALLENGES);
             return registry;
           },
@@ -127,7 +130,7 @@ export class AppModule {
           inject: [TRANSPORT_PORT, FACE_ANALYSIS_PORT, MATCHER_PORT, REFERENCE_PORT, CALLBACK_PORT],
         },
         FlowInspector,
-        FlowService,
+        FlowRegistry,
         ...faceMatch.providers!,
       ],
     };

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpException, NotFoundException, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiBody } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiOkResponse } from '@nestjs/swagger';
 import { Locales } from '../common/locales';
-import { flowLog } from '../observability/logger';
-import { FlowRejection, FlowService, FlowView } from '../flow/flow.service';
+import { FlowRegistry, FlowRejection } from '../flow/flow-registry';
+import { FlowView } from './flow-view.dto';
 import { JoinCallRequestDto, JoinCallResponse } from './join-call.dto';
 import { JoinCallInput, JoinCallPipe } from './join-call.pipe';
 import { JoinRateLimitGuard } from './join-rate-limit.guard';
@@ -15,7 +15,7 @@ const RETRY_AFTER_S = 10;
 @Controller()
 export class FlowsController {
   constructor(
-    private readonly flows: FlowService,
+    private readonly flows: FlowRegistry,
     private readonly locales: Locales,
   ) {}
 
@@ -23,20 +23,22 @@ export class FlowsController {
   @HttpCode(202)
   @UseGuards(JoinRateLimitGuard)
   @ApiBody({ type: JoinCallRequestDto })
-  joinCall(@Body(JoinCallPipe) input: JoinCallInput, @Res({ passthrough: true }) res: Response): JoinCallResponse {
+  @ApiAcceptedResponse({ type: JoinCallResponse })
+  async joinCall(@Body(JoinCallPipe) input: JoinCallInput, @Res({ passthrough: true }) res: Response): Promise<JoinCallResponse> {
     const { request: body, unknownFields } = input;
     const requested = this.locales.resolve(body.lang);
     try {
-      const { flowId, challengeIds, lang, rejoined } = this.flows.start({
+      const { flow, rejoined } = await this.flows.start({
         wsUrl: body.ws_url,
         callbackBaseUrl: body.callback_base_url,
         datastoreBaseUrl: body.datastore_base_url,
         token: body.token,
         lang: requested,
       });
+      const lang = flow.lang;
       const ignored =
         unknownFields.length > 0 && `unknown fields ignored: ${unknownFields.map((f) => JSON.stringify(f.slice(0, 64))).join(', ')}`;
-      if (ignored) flowLog(flowId, body.token).warn(ignored);
+      if (ignored) flow.log.warn(ignored);
       const notices = [
         rejoined && 'a flow with this token is already running in this room: this is it',
         body.lang !== undefined &&
@@ -45,11 +47,11 @@ export class FlowsController {
         ignored,
       ].filter((n): n is string => typeof n === 'string');
       return {
-        flow_id: flowId,
+        flow_id: flow.id,
         token: body.token,
         status: 'accepted',
         lang,
-        challenges: challengeIds,
+        challenges: flow.challengeIds,
         ...(notices.length > 0 && { notice: notices.join('; ') }),
       };
     } catch (error) {
@@ -61,16 +63,19 @@ export class FlowsController {
   }
 
   @Get('flows/:id')
+  @ApiOkResponse({ type: FlowView })
   flow(@Param('id') id: string): FlowView {
-    const view = this.flows.view(id);
-    if (!view) throw new NotFoundException({ error: 'not_found', message: `no flow ${id}` });
-    return view;
+    const flow = this.flows.get(id);
+    if (!flow) throw new NotFoundException({ error: 'not_found', message: `no flow ${id}` });
+    return flow.view();
   }
 
   @Delete('flows/:id')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: FlowView })
   cancel(@Param('id') id: string): FlowView {
-    if (!this.flows.cancel(id)) throw new NotFoundException({ error: 'not_found', message: `no running flow ${id}` });
-    return this.flows.view(id) as FlowView;
+    const flow = this.flows.cancel(id);
+    if (!flow) throw new NotFoundException({ error: 'not_found', message: `no running flow ${id}` });
+    return flow.view();
   }
 }

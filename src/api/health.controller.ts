@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { FACE_ANALYSIS_PORT, FaceAnalysisPort } from '../face/face-analysis.port';
-import { FlowService } from '../flow/flow.service';
+import { FlowRegistry } from '../flow/flow-registry';
 import { MATCHER_PORT, MatcherPort } from '../matcher/matcher.port';
 import { Metrics } from '../observability/metrics';
 import { Public } from './api-key.guard';
@@ -13,7 +13,7 @@ export class HealthController implements OnModuleInit {
   private readonly loaded = new Map<string, true | string>();
 
   constructor(
-    private readonly flows: FlowService,
+    private readonly flows: FlowRegistry,
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly metrics: Metrics,

@@ -1,14 +1,6 @@
-import {
-  ArgumentsHost,
-  BadRequestException,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  Logger,
-  ValidationError,
-  ValidationPipe,
-} from '@nestjs/common';
+import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { Response } from 'express';
+import { componentLog } from '../observability/logger';
 
 /** One problem with a request field. */
 export interface FieldError {
@@ -51,7 +43,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       response.status(exception.getStatus()).json(exception.getResponse());
       return;
     }
-    new Logger(HttpErrorFilter.name).error(`unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
+    componentLog('http').error(`unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
     response.status(500).json({ error: 'internal_error' });
   }
 }

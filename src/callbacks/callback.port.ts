@@ -1,4 +1,5 @@
 import type { FailureReason } from '../common/errors';
+import type { FlowLog } from '../observability/logger';
 
 /** The terminal outcome of a flow, as told to the controller. */
 export interface FlowOutcome {
@@ -18,8 +19,8 @@ export interface CallbackTarget {
 
 /** Sends one attempt of the terminal callback; the flow machine owns retries. */
 export interface CallbackPort {
-  /** Resolves on a 2xx. Rejects with a CallbackError telling whether a retry may help. */
-  send(target: CallbackTarget, outcome: FlowOutcome, attempt: number, signal: AbortSignal): Promise<void>;
+  /** Resolves on a 2xx. Rejects with a CallbackError telling whether a retry may help. Logs to the flow's `log`. */
+  send(target: CallbackTarget, outcome: FlowOutcome, attempt: number, signal: AbortSignal, log: FlowLog): Promise<void>;
 }
 
 /** A failed callback attempt. */

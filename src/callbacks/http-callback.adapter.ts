@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { deadline } from '../common/deadline';
 import { messageOf } from '../common/errors';
-import { flowLog } from '../observability/logger';
+import type { FlowLog } from '../observability/logger';
 import { GuardedResponse, OutboundGuard, PUT_REDIRECTS, refusalOf } from '../outbound/outbound-guard';
 import { joinUrl } from '../common/url';
 import { CallbackError, CallbackPort, CallbackTarget, FlowOutcome } from './callback.port';
@@ -44,8 +44,7 @@ export function webhookId(flowId: string, status: FlowOutcome['status']): string
 export class HttpCallbackAdapter implements CallbackPort {
   constructor(private readonly settings: CallbackSettings) {}
 
-  async send(target: CallbackTarget, outcome: FlowOutcome, attempt: number, signal: AbortSignal): Promise<void> {
-    const log = flowLog(target.flowId, target.token);
+  async send(target: CallbackTarget, outcome: FlowOutcome, attempt: number, signal: AbortSignal, log: FlowLog): Promise<void> {
     const url = joinUrl(target.callbackBaseUrl, outcome.status, target.token);
     const body = this.settings.includeDetails
       ? JSON.stringify({ reason: outcome.reason ?? null, challenges: outcome.challenges, match: outcome.match ?? null })

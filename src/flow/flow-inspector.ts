@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { InspectionEvent, Observer } from 'xstate';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { componentLog } from '../observability/logger';
 
 /** @statelyai/inspect ships only ES modules; a real dynamic import keeps this CommonJS build working. */
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<any>;
@@ -30,7 +31,7 @@ export class FlowInspector implements OnModuleInit, OnApplicationShutdown {
       url: `ws://127.0.0.1:${INSPECTOR_PORT}`,
       serialize: (event: unknown) => JSON.parse(JSON.stringify(event, withoutPixels)),
     });
-    new Logger(FlowInspector.name).warn(`XState inspector: open http://localhost:${INSPECTOR_PORT} (development only)`);
+    componentLog('inspector').warn(`XState inspector: open http://localhost:${INSPECTOR_PORT} (development only)`);
   }
 
   /** The observer to pass to createActor, when inspection is on. */

@@ -123,7 +123,7 @@ export function flowImplementations(deps: FlowDeps): FlowImplementations {
       }),
 
       fetchReferences: fromPromise(async ({ input, signal }) => {
-        const set = await deps.references.fetch(input, signal);
+        const set = await deps.references.fetch(input, signal, deps.log.child('references'));
         // A fetch that ends after the flow moved on must not leave images behind.
         if (!signal.aborted) deps.biometrics.keepReferences(set.usable);
         return set.usable.length;
@@ -131,14 +131,16 @@ export function flowImplementations(deps: FlowDeps): FlowImplementations {
 
       matchFaces: fromPromise(async ({ input, signal }) =>
         deps.matcher.compare(
-          input.flowId,
           deps.biometrics.liveImages((f) => deps.face.toRgb(f)),
           deps.biometrics.references,
           signal,
+          deps.log.child('matcher'),
         ),
       ),
 
-      sendCallback: fromPromise(async ({ input, signal }) => deps.callbacks.send(input.target, input.outcome, input.attempt, signal)),
+      sendCallback: fromPromise(async ({ input, signal }) =>
+        deps.callbacks.send(input.target, input.outcome, input.attempt, signal, deps.log.child('callbacks')),
+      ),
     },
     actions: {
       observe: assign(({ context }, params) => ({

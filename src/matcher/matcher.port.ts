@@ -1,4 +1,5 @@
 import type { RawImage } from '../common/image';
+import type { FlowLog } from '../observability/logger';
 import type { ReferenceImage } from '../references/reference.port';
 
 /** The distance of one live capture to one reference. */
@@ -25,7 +26,8 @@ export interface MatchResult {
 export interface MatcherPort {
   /** Resolves once models are loaded (at once for an external matcher). */
   ready(): Promise<void>;
-  compare(flowId: string, live: RawImage[], references: ReferenceImage[], signal: AbortSignal): Promise<MatchResult>;
+  /** Logs to the flow's `log`. */
+  compare(live: RawImage[], references: ReferenceImage[], signal: AbortSignal, log: FlowLog): Promise<MatchResult>;
 }
 
 export const MATCHER_PORT = Symbol('MatcherPort');

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { deadline } from '../common/deadline';
 import { VisionError, messageOf } from '../common/errors';
 import type { RawImage } from '../common/image';
+import type { FlowLog } from '../observability/logger';
 import type { ReferenceImage } from '../references/reference.port';
 import { aggregateDistances, MatchPolicy } from './match-policy';
 import type { MatcherPort, MatchResult, PairScore } from './matcher.port';
@@ -38,7 +39,7 @@ export class RemoteMatcherAdapter implements MatcherPort {
   /** Nothing to load: the external service is checked per request. */
   async ready(): Promise<void> {}
 
-  async compare(_flowId: string, live: RawImage[], references: ReferenceImage[], signal: AbortSignal): Promise<MatchResult> {
+  async compare(live: RawImage[], references: ReferenceImage[], signal: AbortSignal, log: FlowLog): Promise<MatchResult> {
     const liveUrls = await Promise.all(live.map(dataUrl));
     const referenceUrls = await Promise.all(references.map((r) => dataUrl(r.image)));
     const pairs: PairScore[] = [];
@@ -56,8 +57,12 @@ export class RemoteMatcherAdapter implements MatcherPort {
       pairs.map((p) => p.distance),
       this.settings.policy,
     );
+    const match = distance < this.settings.threshold;
+    log.log(
+      `vision-matcher: ${this.settings.policy} distance ${distance.toFixed(4)} over ${pairs.length} pairs, threshold ${this.settings.threshold}: ${match ? 'match' : 'no match'}`,
+    );
     return {
-      match: distance < this.settings.threshold,
+      match,
       distance,
       threshold: this.settings.threshold,
       policy: this.settings.policy,

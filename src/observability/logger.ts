@@ -60,12 +60,14 @@ export function configureLogger(level: string): void {
   rootLogger.level = level;
 }
 
-/** A logger whose every line carries the flow id and token. */
+/** A logger whose every line carries the flow id and token, and the component that wrote it. */
 export interface FlowLog {
   log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
   debug(message: string): void;
+  /** The same flow's logger for `component` (it replaces this one's): same bindings, same line budget. */
+  child(component: string): FlowLog;
 }
 
 /**
@@ -74,31 +76,55 @@ export interface FlowLog {
  */
 export const FLOW_LOG_BURST = 30;
 
-/** The logger of one flow (rate-limited: FLOW_LOG_BURST). `bindings` are added to every line. */
-export function flowLog(flowId: string, token?: string, bindings: Record<string, string> = {}): FlowLog {
-  const child = rootLogger.child({ flow_id: flowId, ...(token !== undefined && { token }), ...bindings });
-  let tokens = FLOW_LOG_BURST;
-  let refilledAt = Date.now();
-  let suppressed = 0;
-  const write = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => {
-    if (!child.isLevelEnabled(level)) return;
+/** The token bucket every logger of one flow draws from. */
+class LineBudget {
+  private tokens = FLOW_LOG_BURST;
+  private refilledAt = Date.now();
+  /** Lines dropped since the last one written. */
+  suppressed = 0;
+
+  take(): boolean {
     const now = Date.now();
-    tokens = Math.min(FLOW_LOG_BURST, tokens + Math.floor((now - refilledAt) / 1000));
-    if (now - refilledAt >= 1000) refilledAt = now;
-    if (tokens < 1) {
-      suppressed++;
-      return;
+    this.tokens = Math.min(FLOW_LOG_BURST, this.tokens + Math.floor((now - this.refilledAt) / 1000));
+    if (now - this.refilledAt >= 1000) this.refilledAt = now;
+    if (this.tokens < 1) {
+      this.suppressed++;
+      return false;
     }
-    tokens--;
+    this.tokens--;
+    return true;
+  }
+}
+
+function budgetedLog(flow: Pino, component: string | undefined, budget: LineBudget): FlowLog {
+  const pino = component === undefined ? flow : flow.child({ component });
+  const write = (level: 'info' | 'warn' | 'error' | 'debug', message: string) => {
+    if (!pino.isLevelEnabled(level) || !budget.take()) return;
+    const suppressed = budget.suppressed;
+    budget.suppressed = 0;
     if (suppressed > 0)
-      child[level]({ suppressed_lines: suppressed }, `${message} (${suppressed} earlier lines of this flow were suppressed)`);
-    else child[level](message);
-    suppressed = 0;
+      pino[level]({ suppressed_lines: suppressed }, `${message} (${suppressed} earlier lines of this flow were suppressed)`);
+    else pino[level](message);
   };
   return {
     log: (message) => write('info', message),
     warn: (message) => write('warn', message),
     error: (message) => write('error', message),
     debug: (message) => write('debug', message),
+    child: (name) => budgetedLog(flow, name, budget),
   };
+}
+
+/**
+ * The logger of one flow (rate-limited: FLOW_LOG_BURST, shared with its children). Made once per flow, by the
+ * Flow; every layer the flow calls writes through it or one of its children.
+ */
+export function flowLog(flowId: string, token?: string, bindings: { component?: string } = {}): FlowLog {
+  const flow = rootLogger.child({ flow_id: flowId, ...(token !== undefined && { token }) });
+  return budgetedLog(flow, bindings.component, new LineBudget());
+}
+
+/** The process-wide logger of one component (lines that belong to no flow). */
+export function componentLog(component: string): Pino {
+  return rootLogger.child({ component });
 }

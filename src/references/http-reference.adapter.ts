@@ -1,5 +1,5 @@
 import { ReferenceSkipReason, VisionError } from '../common/errors';
-import { flowLog } from '../observability/logger';
+import type { FlowLog } from '../observability/logger';
 import { joinUrl, pathSegmentProblem } from '../common/url';
 import { fetchLimited, ImageLimits, ImageLoadError, loadImage } from './image-loader';
 import type { ReferenceImage, ReferenceKind, ReferencePort, ReferenceSet, ReferenceSource, SkippedReference } from './reference.port';
@@ -29,8 +29,7 @@ export class HttpReferenceAdapter implements ReferencePort {
     private readonly onSkipped: (reason: ReferenceSkipReason) => void = () => undefined,
   ) {}
 
-  async fetch(source: ReferenceSource, signal: AbortSignal): Promise<ReferenceSet> {
-    const log = flowLog(source.flowId, source.token);
+  async fetch(source: ReferenceSource, signal: AbortSignal, log: FlowLog): Promise<ReferenceSet> {
     const items = await this.fetchList(source, signal);
     if (items.length > this.limits.maxCount) {
       log.warn(`reference list has ${items.length} items; using the first ${this.limits.maxCount}`);

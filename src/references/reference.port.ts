@@ -1,5 +1,6 @@
 import type { RawImage } from '../common/image';
 import type { ReferenceSkipReason } from '../common/errors';
+import type { FlowLog } from '../observability/logger';
 
 /** Where the controller keeps a flow's references. */
 export interface ReferenceSource {
@@ -34,8 +35,8 @@ export interface ReferenceSet {
 
 /** Fetches and decodes the reference images of a flow. */
 export interface ReferencePort {
-  /** Rejects with VisionError('no_reference') when the list itself cannot be had. */
-  fetch(source: ReferenceSource, signal: AbortSignal): Promise<ReferenceSet>;
+  /** Rejects with VisionError('no_reference') when the list itself cannot be had. Logs to the flow's `log`. */
+  fetch(source: ReferenceSource, signal: AbortSignal, log: FlowLog): Promise<ReferenceSet>;
 }
 
 export const REFERENCE_PORT = Symbol('ReferencePort');

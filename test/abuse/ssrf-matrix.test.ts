@@ -6,6 +6,10 @@ import { CallbackError, FlowOutcome } from '../../src/callbacks/callback.port';
 import { HttpCallbackAdapter } from '../../src/callbacks/http-callback.adapter';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { fetchLimited, ImageLoadError } from '../../src/references/image-loader';
+import { flowLog } from '../../src/observability/logger';
+
+/** Where the adapters under test log (the flow's logger in the service). */
+const testLog = flowLog('ssrf-matrix');
 
 /** A real listener on 127.0.0.1 that counts the connections it gets; answers 200, or redirects when told. */
 async function listener(redirectTo?: () => string): Promise<{ server: Server; port: number; connections: () => number }> {
@@ -75,7 +79,7 @@ describe('SSRF matrix against a real listener', () => {
     const callbacks = new HttpCallbackAdapter({ includeDetails: false, timeoutMs: 3000, outbound: strict });
     for (const base of loopbackSpellings(target.port)) {
       await assert.rejects(
-        callbacks.send({ flowId: 'f', token: 't', callbackBaseUrl: base }, outcome, 1, AbortSignal.timeout(5000)),
+        callbacks.send({ flowId: 'f', token: 't', callbackBaseUrl: base }, outcome, 1, AbortSignal.timeout(5000), testLog),
         (error: CallbackError) => {
           assert.match(error.message, /refused/, base);
           assert.equal(error.retryable, false, base);

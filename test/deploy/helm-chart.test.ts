@@ -11,7 +11,7 @@ import { renderChart, renderString, RenderedChart, TemplateError } from './helm-
 const CHART_DIR = join(REPO_ROOT, 'deploy', 'helm', 'vision-service');
 /** Idle RSS of `node dist/src/main.js` with FACE_WORKERS=2, measured 2026-11-26 (see values.yaml). */
 const IDLE_RSS_MIB = 405;
-/** After SHUTDOWN_GRACE_S the service waits up to 15 s for the service_shutdown callbacks (flow.service.ts), plus margin. */
+/** After SHUTDOWN_GRACE_S the service waits up to 15 s for the service_shutdown callbacks (flow-registry.ts), plus margin. */
 const AFTER_GRACE_S = 20;
 
 type K8s = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { signCallback, SIGNATURE_HEADER } from '../../src/callbacks/http-callback.adapter';
-import type { FlowView } from '../../src/flow/flow.service';
+import type { FlowView } from '../../src/api/flow-view.dto';
 import { DemoController, ListFault, ReceivedCallback } from '../demo/demo-controller';
 import { Behaviour, clipStill, PERFORMERS, ResponsiveBot } from '../harness/responsive-bot';
 import { RoomServer } from '../harness/room-server';

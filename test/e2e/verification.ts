@@ -1,5 +1,5 @@
 /** Pieces shared by the end-to-end tests and bench:flows: the service's settings for bot subjects, and polls of its API. */
-import type { FlowView } from '../../src/flow/flow.service';
+import type { FlowView } from '../../src/api/flow-view.dto';
 import { pollUntil } from '../harness/wait';
 
 /** Challenges a cooperative bot can pass with one person (PERFORMERS.d18), two per flow. */

@@ -10,6 +10,10 @@ import { DemoController } from '../demo/demo-controller';
 import { fixture } from '../support/fixtures';
 import { hostileImages } from '../support/hostile-images';
 import { junk, seededRandom } from '../support/random';
+import { flowLog } from '../../src/observability/logger';
+
+/** Where the adapters under test log (the flow's logger in the service). */
+const testLog = flowLog('reference-fuzz');
 
 describe('fuzz /list answers and reference images', { timeout: 180_000 }, () => {
   let dir: string;
@@ -48,7 +52,7 @@ describe('fuzz /list answers and reference images', { timeout: 180_000 }, () => 
       'svg',
       asset('photo'),
     ]);
-    const set = await adapter.fetch(source('hostile'), AbortSignal.timeout(60_000));
+    const set = await adapter.fetch(source('hostile'), AbortSignal.timeout(60_000), testLog);
     assert.deepEqual(
       set.usable.map((r) => r.index),
       [9],
@@ -75,7 +79,7 @@ describe('fuzz /list answers and reference images', { timeout: 180_000 }, () => 
       const body = random() < 0.3 ? Array.from({ length: Math.floor(random() * 5) }, () => junk(random)) : junk(random);
       controller.lists.set(`junk-${i}`, body);
       try {
-        const set = await adapter.fetch(source(`junk-${i}`), AbortSignal.timeout(30_000));
+        const set = await adapter.fetch(source(`junk-${i}`), AbortSignal.timeout(30_000), testLog);
         counts.usable += set.usable.length;
         counts.skipped += set.skipped.length;
         assert.ok(

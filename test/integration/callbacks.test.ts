@@ -11,6 +11,10 @@ import { HttpCallbackAdapter, SIGNATURE_HEADER, signCallback } from '../../src/c
 import { DemoController } from '../demo/demo-controller';
 import { startApp } from '../support/app';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
+import { flowLog } from '../../src/observability/logger';
+
+/** Where the adapters under test log (the flow's logger in the service). */
+const testLog = flowLog('callbacks-test');
 
 const outbound = new OutboundGuard({ allowPrivate: false, allowlist: ['127.0.0.1'] });
 
@@ -40,7 +44,7 @@ describe(HttpCallbackAdapter.name, () => {
 
   it('should PUT /failure/{token} with no body by default, token URL-encoded', async () => {
     const adapter = new HttpCallbackAdapter({ includeDetails: false, timeoutMs: 2000, outbound });
-    await adapter.send(target('a b/c'), outcome, 1, AbortSignal.timeout(5000));
+    await adapter.send(target('a b/c'), outcome, 1, AbortSignal.timeout(5000), testLog);
     const [received] = await controller.waitForCallbacks('a b/c');
     assert.equal(received.status, 'failure');
     assert.equal(received.body, '');
@@ -51,7 +55,7 @@ describe(HttpCallbackAdapter.name, () => {
   it('should send details and a verifiable HMAC signature when configured', async () => {
     const secret = 's3cret';
     const adapter = new HttpCallbackAdapter({ includeDetails: true, hmacSecret: secret, timeoutMs: 2000, outbound });
-    await adapter.send(target('signed'), outcome, 1, AbortSignal.timeout(5000));
+    await adapter.send(target('signed'), outcome, 1, AbortSignal.timeout(5000), testLog);
     const [received] = await controller.waitForCallbacks('signed');
     assert.deepEqual(JSON.parse(received.body), {
       reason: 'no_match',
@@ -69,11 +73,11 @@ describe(HttpCallbackAdapter.name, () => {
     const adapter = new HttpCallbackAdapter({ includeDetails: false, timeoutMs: 2000, outbound });
     controller.failCallbacks = 1;
     await assert.rejects(
-      adapter.send(target('r'), outcome, 1, AbortSignal.timeout(5000)),
+      adapter.send(target('r'), outcome, 1, AbortSignal.timeout(5000), testLog),
       (e: unknown) => e instanceof CallbackError && e.retryable,
     );
     await assert.rejects(
-      adapter.send({ ...target('r'), callbackBaseUrl: 'http://127.0.0.1:9' }, outcome, 1, AbortSignal.timeout(5000)),
+      adapter.send({ ...target('r'), callbackBaseUrl: 'http://127.0.0.1:9' }, outcome, 1, AbortSignal.timeout(5000), testLog),
       (e: unknown) => e instanceof CallbackError && e.retryable,
     );
     await assert.rejects(
@@ -82,6 +86,7 @@ describe(HttpCallbackAdapter.name, () => {
         { ...outcome, status: 'success' },
         1,
         AbortSignal.timeout(5000),
+        testLog,
       ),
       (e: unknown) => e instanceof CallbackError && !e.retryable,
     );
@@ -107,7 +112,7 @@ describe(HttpCallbackAdapter.name, () => {
       it(`should follow ${status} to the controller with the same method, body and signature`, async () => {
         const token = `moved-${status}`;
         answer = { status, location: () => `${controller.baseUrl}/failure/${token}` };
-        await adapter().send({ flowId: 'f', token, callbackBaseUrl: redirectorUrl }, outcome, 1, AbortSignal.timeout(5000));
+        await adapter().send({ flowId: 'f', token, callbackBaseUrl: redirectorUrl }, outcome, 1, AbortSignal.timeout(5000), testLog);
         const [received] = await controller.waitForCallbacks(token);
         assert.equal(received.status, 'failure');
         assert.equal(JSON.parse(received.body).reason, 'no_match');
@@ -122,7 +127,7 @@ describe(HttpCallbackAdapter.name, () => {
         const before = controller.requests.length;
         answer = { status, location: () => `${controller.baseUrl}/failure/final` };
         await assert.rejects(
-          adapter().send({ flowId: 'f', token: 'final', callbackBaseUrl: redirectorUrl }, outcome, 1, AbortSignal.timeout(5000)),
+          adapter().send({ flowId: 'f', token: 'final', callbackBaseUrl: redirectorUrl }, outcome, 1, AbortSignal.timeout(5000), testLog),
           (e: unknown) =>
             e instanceof CallbackError &&
             !e.retryable &&
@@ -136,7 +141,7 @@ describe(HttpCallbackAdapter.name, () => {
     it('should re-check the redirect target with the outbound guard', async () => {
       answer = { status: 307, location: () => 'http://169.254.169.254/latest/meta-data/' };
       await assert.rejects(
-        adapter().send({ flowId: 'f', token: 'meta', callbackBaseUrl: redirectorUrl }, outcome, 1, AbortSignal.timeout(5000)),
+        adapter().send({ flowId: 'f', token: 'meta', callbackBaseUrl: redirectorUrl }, outcome, 1, AbortSignal.timeout(5000), testLog),
         (e: unknown) => e instanceof CallbackError && !e.retryable && /metadata/.test(e.message),
       );
     });
@@ -144,7 +149,7 @@ describe(HttpCallbackAdapter.name, () => {
     it('should stop after 3 redirects, final', async () => {
       answer = { status: 308, location: () => `${redirectorUrl}/again` };
       await assert.rejects(
-        adapter().send({ flowId: 'f', token: 'loop', callbackBaseUrl: redirectorUrl }, outcome, 1, AbortSignal.timeout(5000)),
+        adapter().send({ flowId: 'f', token: 'loop', callbackBaseUrl: redirectorUrl }, outcome, 1, AbortSignal.timeout(5000), testLog),
         (e: unknown) => e instanceof CallbackError && !e.retryable && /more than 3 redirects/.test(e.message),
       );
     });

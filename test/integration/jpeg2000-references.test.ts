@@ -11,6 +11,7 @@ import { DemoController } from '../demo/demo-controller';
 import { fixture } from '../support/fixtures';
 import { passportJpeg2000 } from '../support/jpeg2000';
 import { readFileSync } from 'node:fs';
+import { flowLog } from '../../src/observability/logger';
 
 const photo = (person: string, n: number) => fixture('faces', person, `${n}.jpg`);
 const jp2Url = (bytes: Buffer) => `data:image/jp2;base64,${bytes.toString('base64')}`;
@@ -52,6 +53,7 @@ describe('JPEG 2000 passport photos as references and in /face_match', { timeout
     const set = await new HttpReferenceAdapter(limits).fetch(
       { flowId: 'f', token: 'nfc', callbackBaseUrl: controller.baseUrl },
       AbortSignal.timeout(60_000),
+      flowLog('nfc'),
     );
     assert.deepEqual(set.skipped, []);
     assert.deepEqual(
@@ -59,14 +61,14 @@ describe('JPEG 2000 passport photos as references and in /face_match', { timeout
       ['data_url', 'http_url', 'data_url'],
     );
     const live = [await decodeImage(readFileSync(photo('barack_obama', 2)))];
-    const genuine = await matcher.compare('genuine', live, set.usable, AbortSignal.timeout(60_000));
+    const genuine = await matcher.compare(live, set.usable, AbortSignal.timeout(60_000), flowLog('genuine'));
     assert.equal(genuine.match, true, `distance ${genuine.distance} threshold ${genuine.threshold}`);
     assert.deepEqual(genuine.referencesWithoutFace, []);
     const impostor = await matcher.compare(
-      'impostor',
       [await decodeImage(readFileSync(photo('joe_biden', 2)))],
       set.usable,
       AbortSignal.timeout(60_000),
+      flowLog('impostor'),
     );
     assert.equal(impostor.match, false, `distance ${impostor.distance} threshold ${impostor.threshold}`);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HttpCallbackAdapter } from '../../src/callbacks/http-callback.adapter';
+import { flowLog } from '../../src/observability/logger';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { systemClock } from '../../src/store/clock';
 import { createFlowStore } from '../../src/store/create-flow-store';
@@ -172,6 +173,7 @@ describe('adoption of a dead replica’s flows, delivered by the HTTP callback s
           flow.outcome,
           attempt,
           AbortSignal.timeout(5000),
+          flowLog(flow.id, flow.token),
         );
         await r.writer.update(
           flow.id,

@@ -10,6 +10,10 @@ import { HttpReferenceAdapter } from '../../src/references/http-reference.adapte
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { DemoController } from '../demo/demo-controller';
 import { fixture } from '../support/fixtures';
+import { flowLog } from '../../src/observability/logger';
+
+/** Where the adapters under test log (the flow's logger in the service). */
+const testLog = flowLog('references-test');
 
 const outbound = new OutboundGuard({ allowPrivate: false, allowlist: ['127.0.0.1'] });
 const limits = { maxCount: 10, maxBytes: 2 * 1024 * 1024, timeoutMs: 1500, maxRedirects: 2, outbound };
@@ -55,7 +59,7 @@ describe(HttpReferenceAdapter.name, () => {
   });
 
   it('should fetch the default list: one http URL to the asset named like the token', async () => {
-    const set = await adapter.fetch(source('obama'), signal());
+    const set = await adapter.fetch(source('obama'), signal(), testLog);
     assert.equal(set.usable.length, 1);
     assert.equal(set.usable[0].kind, 'http_url');
     assert.ok(set.usable[0].image.width > 100 && set.usable[0].image.channels === 3);
@@ -64,7 +68,7 @@ describe(HttpReferenceAdapter.name, () => {
 
   it('should accept all three item kinds: data URL, http URL and Data Store id', async () => {
     controller.lists.set('kinds', [photoDataUrl, `${controller.baseUrl}/assets/obama`, 'obama']);
-    const set = await adapter.fetch(source('kinds'), signal());
+    const set = await adapter.fetch(source('kinds'), signal(), testLog);
     assert.deepEqual(
       set.usable.map((r) => r.kind),
       ['data_url', 'http_url', 'datastore_id'],
@@ -85,7 +89,7 @@ describe(HttpReferenceAdapter.name, () => {
       42,
       `${controller.baseUrl}/assets/obama`,
     ]);
-    const set = await adapter.fetch(source('mixed'), signal());
+    const set = await adapter.fetch(source('mixed'), signal(), testLog);
     assert.deepEqual(
       set.usable.map((r) => r.index),
       [8],
@@ -108,17 +112,20 @@ describe(HttpReferenceAdapter.name, () => {
       'many',
       Array.from({ length: 12 }, () => photoDataUrl),
     );
-    const set = await new HttpReferenceAdapter({ ...limits, maxCount: 3 }).fetch(source('many'), signal());
+    const set = await new HttpReferenceAdapter({ ...limits, maxCount: 3 }).fetch(source('many'), signal(), testLog);
     assert.equal(set.usable.length, 3);
   });
 
   it('should fail with no_reference when the list is missing or not a JSON array', async () => {
     controller.lists.set('object', { not: 'a list' });
     for (const token of ['nobody', 'object']) {
-      await assert.rejects(adapter.fetch(source(token), signal()), (e: unknown) => e instanceof VisionError && e.reason === 'no_reference');
+      await assert.rejects(
+        adapter.fetch(source(token), signal(), testLog),
+        (e: unknown) => e instanceof VisionError && e.reason === 'no_reference',
+      );
     }
     await assert.rejects(
-      adapter.fetch({ ...source('obama'), callbackBaseUrl: 'http://127.0.0.1:9' }, signal()),
+      adapter.fetch({ ...source('obama'), callbackBaseUrl: 'http://127.0.0.1:9' }, signal(), testLog),
       (e: unknown) => e instanceof VisionError && e.reason === 'no_reference',
     );
   });
@@ -131,7 +138,7 @@ describe(HttpReferenceAdapter.name, () => {
         `${slowUrl.replace('127.0.0.1', '127.0.0.2')}/x`,
         `${controller.baseUrl}/assets/obama`,
       ]);
-      const set = await adapter.fetch(source('ssrf'), signal());
+      const set = await adapter.fetch(source('ssrf'), signal(), testLog);
       assert.deepEqual(
         set.usable.map((r) => r.index),
         [2],
@@ -142,7 +149,7 @@ describe(HttpReferenceAdapter.name, () => {
       );
       assert.match(set.skipped[0].message, /metadata/);
       await assert.rejects(
-        new HttpReferenceAdapter({ ...limits, outbound: strict }).fetch(source('obama'), signal()),
+        new HttpReferenceAdapter({ ...limits, outbound: strict }).fetch(source('obama'), signal(), testLog),
         /private or loopback/,
       );
     } finally {
@@ -152,7 +159,7 @@ describe(HttpReferenceAdapter.name, () => {
 
   it('should refuse a Data Store id without datastore_base_url', async () => {
     controller.lists.set('ds', ['obama']);
-    const set = await adapter.fetch({ ...source('ds'), datastoreBaseUrl: undefined }, signal());
+    const set = await adapter.fetch({ ...source('ds'), datastoreBaseUrl: undefined }, signal(), testLog);
     assert.deepEqual(
       set.skipped.map((s) => s.reason),
       ['bad_item'],
@@ -162,7 +169,7 @@ describe(HttpReferenceAdapter.name, () => {
   it('should skip Data Store ids that would change the URL path (issue 14.6), fetching nothing for them', async () => {
     controller.lists.set('ds-dots', ['..', '.', ' ', 'a\u202eb']);
     const before = controller.requests.length;
-    const set = await adapter.fetch(source('ds-dots'), signal());
+    const set = await adapter.fetch(source('ds-dots'), signal(), testLog);
     assert.deepEqual(
       set.skipped.map((s) => s.reason),
       ['bad_item', 'bad_item', 'bad_item', 'bad_item'],

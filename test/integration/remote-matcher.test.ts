@@ -7,6 +7,7 @@ import { VisionError } from '../../src/common/errors';
 import { NO_FACE_ERROR, RemoteMatcherAdapter } from '../../src/matcher/remote-matcher.adapter';
 import type { ReferenceImage } from '../../src/references/reference.port';
 import type { RawImage } from '../../src/common/image';
+import { flowLog } from '../../src/observability/logger';
 
 /** A solid image whose colour tells the fake matcher which distance to answer. */
 function image(value: number): RawImage {
@@ -55,11 +56,16 @@ describe(RemoteMatcherAdapter.name, () => {
     // The faceless reference is recognised by its exact data URL, as the fake server sees it.
     const faceless = ref(2, 7);
     noFaceUrl = '';
-    const result0 = await adapter().compare('f', [image(10)], [faceless], AbortSignal.timeout(5000));
+    const result0 = await adapter().compare([image(10)], [faceless], AbortSignal.timeout(5000), flowLog('f'));
     noFaceUrl = bodies[0].image2_url;
     bodies.length = 0;
     assert.equal(result0.pairs.length, 1);
-    const result = await adapter().compare('f', [image(10), image(20)], [ref(0, 30), ref(1, 40), faceless], AbortSignal.timeout(5000));
+    const result = await adapter().compare(
+      [image(10), image(20)],
+      [ref(0, 30), ref(1, 40), faceless],
+      AbortSignal.timeout(5000),
+      flowLog('f'),
+    );
     assert.equal(bodies.length, 6);
     assert.ok(
       bodies.every((b) => b.image1_url.startsWith('data:image/jpeg;base64,') && b.image2_url.startsWith('data:image/jpeg;base64,')),
@@ -74,12 +80,12 @@ describe(RemoteMatcherAdapter.name, () => {
   it('should fail with matcher_unavailable on 5xx and when unreachable', async () => {
     status = 503;
     await assert.rejects(
-      adapter().compare('f', [image(1)], [ref(0, 2)], AbortSignal.timeout(5000)),
+      adapter().compare([image(1)], [ref(0, 2)], AbortSignal.timeout(5000), flowLog('f')),
       (e: unknown) => e instanceof VisionError && e.reason === 'matcher_unavailable',
     );
     const closed = new RemoteMatcherAdapter({ baseUrl: 'http://127.0.0.1:9', threshold: 0.4, policy: 'mean', timeoutMs: 2000 });
     await assert.rejects(
-      closed.compare('f', [image(1)], [ref(0, 2)], AbortSignal.timeout(5000)),
+      closed.compare([image(1)], [ref(0, 2)], AbortSignal.timeout(5000), flowLog('f')),
       (e: unknown) => e instanceof VisionError && e.reason === 'matcher_unavailable',
     );
     status = 200;

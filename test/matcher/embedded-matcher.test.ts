@@ -5,6 +5,7 @@ import { decodeImage } from '../../src/references/image-loader';
 import { EmbeddedMatcher } from '../../src/matcher/embedded/embedded-matcher';
 import { DEFAULT_THRESHOLDS } from '../../src/matcher/embedded/thresholds';
 import { faceFile, faceless, facePhoto, references, twoFaces } from './matcher-fixtures';
+import { flowLog } from '../../src/observability/logger';
 
 // The default model on real photos of the shared fixtures, through the worker pool.
 describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
@@ -25,7 +26,7 @@ describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
 
   it('should match Obama live captures against another Obama photo', async () => {
     const live = await Promise.all([facePhoto('barack_obama', 2), facePhoto('barack_obama', 3), facePhoto('barack_obama', 4)]);
-    const result = await matcher.compare('genuine', live, references(await facePhoto('barack_obama', 1)), signal);
+    const result = await matcher.compare(live, references(await facePhoto('barack_obama', 1)), signal, flowLog('genuine'));
     assert.equal(result.match, true, JSON.stringify(result));
     assert.equal(result.pairs.length, 3);
     assert.deepEqual(result.referencesWithoutFace, []);
@@ -35,7 +36,7 @@ describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
   it('should not match Obama against Biden', async () => {
     const live = await Promise.all([facePhoto('barack_obama', 2), facePhoto('barack_obama', 4)]);
     const refs = references(await facePhoto('joe_biden', 1), await facePhoto('joe_biden', 2));
-    const result = await matcher.compare('impostor', live, refs, signal);
+    const result = await matcher.compare(live, refs, signal, flowLog('impostor'));
     assert.equal(result.match, false, JSON.stringify(result));
     assert.equal(result.pairs.length, 4);
     assert.ok(result.pairs.every((p) => p.distance > matcher.threshold));
@@ -43,7 +44,7 @@ describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
 
   it('should list a faceless reference and decide on the others', async () => {
     const refs = references(await decodeImage(await faceless()), await facePhoto('barack_obama', 1));
-    const result = await matcher.compare('one-faceless', [await facePhoto('barack_obama', 2)], refs, signal);
+    const result = await matcher.compare([await facePhoto('barack_obama', 2)], refs, signal, flowLog('one-faceless'));
     assert.deepEqual(result.referencesWithoutFace, [0]);
     assert.deepEqual(
       result.pairs.map((p) => p.reference),
@@ -55,7 +56,7 @@ describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
   it('should fail with no_reference when no reference shows a face', async () => {
     const refs = references(await decodeImage(await faceless()));
     await assert.rejects(
-      matcher.compare('no-ref', [await facePhoto('barack_obama', 2)], refs, signal),
+      matcher.compare([await facePhoto('barack_obama', 2)], refs, signal, flowLog('no-ref')),
       (e: unknown) => e instanceof VisionError && e.reason === 'no_reference',
     );
   });
@@ -63,7 +64,7 @@ describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
   it('should fail with no_match when no live capture shows a face', async () => {
     const refs = references(await facePhoto('barack_obama', 1));
     await assert.rejects(
-      matcher.compare('no-live', [await decodeImage(await faceless())], refs, signal),
+      matcher.compare([await decodeImage(await faceless())], refs, signal, flowLog('no-live')),
       (e: unknown) => e instanceof VisionError && e.reason === 'no_match',
     );
   });
@@ -73,8 +74,8 @@ describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
     const bidenBig = references(await decodeImage(await twoFaces(faceFile('joe_biden', 2), faceFile('barack_obama', 1))));
     assert.equal((await matcher.embed(obamaBig[0].image)).faces, 2);
     const live = [await facePhoto('barack_obama', 2)];
-    assert.equal((await matcher.compare('two-a', live, obamaBig, signal)).match, true);
-    assert.equal((await matcher.compare('two-b', live, bidenBig, signal)).match, false);
+    assert.equal((await matcher.compare(live, obamaBig, signal, flowLog('two-a'))).match, true);
+    assert.equal((await matcher.compare(live, bidenBig, signal, flowLog('two-b'))).match, false);
   });
 
   it('should aggregate with the mean when asked (2060 policy)', async () => {
@@ -82,7 +83,7 @@ describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
     try {
       await mean.ready();
       const live = [await facePhoto('barack_obama', 2), await facePhoto('joe_biden', 1)];
-      const result = await mean.compare('mean', live, references(await facePhoto('barack_obama', 1)), signal);
+      const result = await mean.compare(live, references(await facePhoto('barack_obama', 1)), signal, flowLog('mean'));
       const expected = (result.pairs[0].distance + result.pairs[1].distance) / 2;
       assert.equal(result.policy, 'mean');
       assert.ok(Math.abs(result.distance - expected) < 1e-12);

@@ -13,6 +13,7 @@ import { NO_FACE_ERROR, RemoteMatcherAdapter } from '../../src/matcher/remote-ma
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { startApp } from '../support/app';
 import { dataUrl, faceFile, faceless, facePhoto, references, twoFaces } from './matcher-fixtures';
+import { flowLog } from '../../src/observability/logger';
 
 const BODY_LIMIT_MB = 15;
 
@@ -107,10 +108,10 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
   it('should agree with the embedded MatcherPort on the same pair', async () => {
     const { json } = await post(url, { image1_url: obama2, image2_url: obama1 });
     const port = await matcher.compare(
-      'agree',
       [await facePhoto('barack_obama', 2)],
       references(await facePhoto('barack_obama', 1)),
       new AbortController().signal,
+      flowLog('agree'),
     );
     assert.ok(Math.abs((json.raw_distance as number) - port.distance) < 1e-6, `${json.raw_distance} vs ${port.distance}`);
     assert.equal(json.match, port.match);
@@ -124,8 +125,8 @@ describe('POST /face_match', { timeout: 3 * 60_000 }, () => {
       ['joe_biden', 2, false],
     ] as const) {
       const refs = references(await facePhoto(person, n));
-      const viaApi = await remote.compare('remote', live, refs, AbortSignal.timeout(60_000));
-      const embedded = await matcher.compare('embedded', live, refs, AbortSignal.timeout(60_000));
+      const viaApi = await remote.compare(live, refs, AbortSignal.timeout(60_000), flowLog('remote'));
+      const embedded = await matcher.compare(live, refs, AbortSignal.timeout(60_000), flowLog('embedded'));
       const embeddedMean = aggregateDistances(
         embedded.pairs.map((p) => p.distance),
         'mean',

@@ -61,10 +61,10 @@ describe('privacy: frames and embeddings are released when the flow ends', { tim
       return result;
     };
     const compare = matcher.compare.bind(matcher);
-    matcher.compare = async (flowId, live, references, signal) => {
+    matcher.compare = async (live, references, signal, log) => {
       for (const r of references) tracker.track('reference image', r.image);
       // The MatchResult (distances only) stays in GET /flows/{id} on purpose: not watched.
-      return compare(flowId, live, references, signal);
+      return compare(live, references, signal, log);
     };
     return matcher;
   }

@@ -113,7 +113,7 @@ export class FakeMatcher implements MatcherPort {
 
   async ready(): Promise<void> {}
 
-  async compare(_flowId: string, live: RawImage[]): Promise<MatchResult> {
+  async compare(live: RawImage[]): Promise<MatchResult> {
     this.liveCounts.push(live.length);
     const answer = this.answers.length > 1 ? this.answers.shift()! : this.answers[0];
     if (answer instanceof Error) throw answer;

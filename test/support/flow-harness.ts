@@ -25,7 +25,13 @@ import { FakeCallbacks, FakeMatcher, FakeReferences } from './flow-fakes';
 export const locales = Locales.load();
 
 /** A flow log that prints nothing. */
-export const QUIET_LOG: FlowLog = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+export const QUIET_LOG: FlowLog = {
+  log: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+  child: () => QUIET_LOG,
+};
 
 /** Settings for flows played in real time from clips: short instruction, no verdict display, one try each. */
 export const CLIP_FLOW_SETTINGS: FlowSettings = {

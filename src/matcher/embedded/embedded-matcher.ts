@@ -1,6 +1,6 @@
 import { VisionError } from '../../common/errors';
 import type { RawImage } from '../../common/image';
-import { flowLog } from '../../observability/logger';
+import type { FlowLog } from '../../observability/logger';
 import type { ReferenceImage } from '../../references/reference.port';
 import { aggregateDistances, MatchPolicy } from '../match-policy';
 import type { MatcherPort, MatchResult, PairScore } from '../matcher.port';
@@ -78,8 +78,7 @@ export class EmbeddedMatcher implements MatcherPort {
    * Rejects with VisionError('no_reference') when no reference shows a face, and with VisionError('no_match') when
    * no live capture does (nothing to compare means the subject was not verified).
    */
-  async compare(flowId: string, live: RawImage[], references: ReferenceImage[], signal: AbortSignal): Promise<MatchResult> {
-    const log = flowLog(flowId);
+  async compare(live: RawImage[], references: ReferenceImage[], signal: AbortSignal, log: FlowLog): Promise<MatchResult> {
     const [refs, lives] = await Promise.all([
       Promise.all(references.map((r) => this.embed(r.image))),
       Promise.all(live.map((l) => this.embed(l))),

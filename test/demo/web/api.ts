@@ -1,4 +1,5 @@
 /** The JSON the demo web server and the subject page exchange (types only: the page bundle imports them too). */
+import type { FlowView } from '../../../src/api/flow-view.dto';
 
 /** POST /api/verify: the page asks for a verification of whoever is in front of its camera. */
 export interface VerifyRequest {
@@ -17,14 +18,6 @@ export interface VerifyAnswer {
 
 /** GET /api/flows/{flowId}: the service's flow view and the callbacks the demo controller received. */
 export interface FlowStatus {
-  flow: {
-    state: string;
-    challenges: { id: string; status: string; progress: number }[];
-    current_challenge: string | null;
-    outcome: 'success' | 'failure' | null;
-    reason: string | null;
-    callback_delivered: boolean;
-    finished_at: string | null;
-  } | null;
+  flow: FlowView | null;
   callbacks: { status: 'success' | 'failure'; path: string; body: string }[];
 }
