@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ProtooTransport } from '../../src/transport/protoo-transport';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { RunningApp, startApp } from '../support/app';
 import { face, FakeFace, FakeMatcher, FakeReferences } from '../support/flow-fakes';
 import { lumaStats } from '../harness/frame-marker';

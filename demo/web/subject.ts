@@ -5,7 +5,7 @@
  */
 import { Device, types } from 'mediasoup-client';
 import { Peer, WebSocketTransport } from 'protoo-client';
-import type { ClientRequests, ServerRequests } from '../../../src/transport/protoo-messages';
+import type { ClientRequests, ServerRequests } from '../../src/transport/protoo-messages';
 import type { FlowStatus, VerifyAnswer, VerifyRequest } from './api';
 
 const POLL_MS = 500;
