@@ -1,6 +1,6 @@
 import type { Locales } from '../common/locales';
 import type { ChallengePlugins } from '../liveness/liveness';
-import type { InstructionScreen } from '../transport/transport.port';
+import type { InstructionScreen } from '../render/instruction-screen';
 import type { FlowContext } from './flow.types';
 
 /** What the subject sees in a given phase, in their language. */
@@ -27,7 +27,6 @@ export function challengeScreen(context: FlowContext, plugins: ChallengePlugins,
   const warningKey = liveness.warningKey ?? liveness.hintKey;
   const warning = warningKey ? locales.text(lang, warningKey) : undefined;
   if (!running) return { phase: 'instructing', text: locales.text(lang, 'status.get_ready'), warning };
-  const elapsedMs = nowMs - (context.challengeStartedAt ?? nowMs);
   return {
     phase: 'challenge',
     text: locales.text(lang, plugins.get(running.id)?.instructionKey ?? `challenge.${running.id}`),
@@ -35,7 +34,7 @@ export function challengeScreen(context: FlowContext, plugins: ChallengePlugins,
     challenge: {
       index: liveness.current + 1,
       total: liveness.challenges.length,
-      secondsLeft: Math.max(0, Math.ceil((settings.challengeTimeoutMs - elapsedMs) / 1000)),
+      endsAtMs: (context.challengeStartedAt ?? nowMs) + settings.challengeTimeoutMs,
       progress: running.progress,
     },
   };

@@ -41,6 +41,8 @@ export function createFlowActors(deps: FlowDeps) {
     /** Joins the room for the whole flow; shows screens; leaves on LEAVE or when stopped. */
     room: fromCallback<RoomCommand, { flowId: string; wsUrl: string }, FlowEvent>(({ input, sendBack, receive }) => {
       const abort = new AbortController();
+      /** Aborted when the machine stops the room: the leave is not waited for any longer. */
+      const stopped = new AbortController();
       let connection: RoomConnection | undefined;
       let lastScreen: Extract<RoomCommand, { type: 'SHOW' }>['screen'] | undefined;
       let videoStarted = false;
@@ -48,11 +50,11 @@ export function createFlowActors(deps: FlowDeps) {
       const leave = () =>
         (leaving ??= (async () => {
           abort.abort();
-          await connection?.close();
+          await connection?.close(stopped.signal);
         })());
       deps.transport
         .join(
-          { flowId: input.flowId, wsUrl: input.wsUrl, displayName: deps.displayName },
+          { flowId: input.flowId, wsUrl: input.wsUrl, displayName: deps.displayName, log: deps.log },
           {
             // JOINED always comes first: video that starts during the join is told after it.
             onSubjectVideoStarted: () => {
@@ -87,7 +89,10 @@ export function createFlowActors(deps: FlowDeps) {
             .finally(() => sendBack({ type: 'LEFT' }));
         }
       });
-      return () => void leave().catch(() => undefined);
+      return () => {
+        stopped.abort();
+        void leave().catch(() => undefined);
+      };
     }),
 
     /** Analyses subject frames (latest frame wins) and keeps the best ones as live evidence. */

@@ -72,7 +72,11 @@ describe(InstructionRenderer.name, () => {
       [320, 240],
     ]) {
       const renderer = new InstructionRenderer();
-      renderer.setScreen({ phase: 'challenge', text: 'Blink', challenge: { index: 1, total: 2, secondsLeft: 5, progress: 0.5 } });
+      renderer.setScreen({
+        phase: 'challenge',
+        text: 'Blink',
+        challenge: { index: 1, total: 2, endsAtMs: Date.now() + 5000, progress: 0.5 },
+      });
       renderer.setSubjectFrame(halves(w, h));
       const out = picture(renderer.render());
       assert.ok(lumaStats(out, 10, 200, 150, 300).mean > 190, `${w}x${h}: bright half on the left`);
@@ -110,7 +114,7 @@ describe(InstructionRenderer.name, () => {
       phase: 'challenge',
       text: 'Sonríe',
       warning: 'Acércate a la cámara',
-      challenge: { index: 2, total: 3, secondsLeft: 7, progress: 0.5 },
+      challenge: { index: 2, total: 3, endsAtMs: Date.now() + 7000, progress: 0.5 },
     });
     const out = picture(renderer.render());
     assert.ok(lumaStats(out, 200, 10, 440, 45).std > 30, 'instruction text');
@@ -119,6 +123,30 @@ describe(InstructionRenderer.name, () => {
     const filled = lumaStats(out, 20, VIDEO_HEIGHT - 6, 300, VIDEO_HEIGHT - 2).mean;
     const empty = lumaStats(out, 340, VIDEO_HEIGHT - 6, 620, VIDEO_HEIGHT - 2).mean;
     assert.ok(Math.abs(filled - empty) > 40, `progress drawn (${filled.toFixed(0)} vs ${empty.toFixed(0)})`);
+  });
+
+  it('should count a challenge down from its deadline on every frame, with no new screen shown', () => {
+    let now = 0;
+    const challenge = (endsAtMs: number) => ({
+      phase: 'challenge' as const,
+      text: 'Blink',
+      challenge: { index: 1, total: 2, endsAtMs, progress: 0 },
+    });
+    const renderer = new InstructionRenderer(() => now);
+    renderer.setScreen(challenge(10_000));
+    const at = (ms: number) => {
+      now = ms;
+      return Buffer.from(renderer.render()); // a copy: the next render reuses the buffer
+    };
+    const tenLeft = at(0);
+    assert.ok(at(400).equals(tenLeft), '9.6 s left still shows 10');
+    const sevenLeft = at(3000);
+    assert.ok(!sevenLeft.equals(tenLeft), 'the countdown moved without a new screen');
+    // The same picture as a screen whose deadline is 7 s away: it shows 7.
+    const fresh = new InstructionRenderer(() => 0);
+    fresh.setScreen(challenge(7000));
+    assert.ok(Buffer.from(fresh.render()).equals(sevenLeft), 'shows 7 s left');
+    assert.ok(!at(11_000).equals(sevenLeft), 'past the deadline it shows 0');
   });
 
   it('should draw the final statuses in different colours', () => {
