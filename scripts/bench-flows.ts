@@ -17,7 +17,7 @@
 import { fork, ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { configureLogger } from '../src/observability/logger';
-import { DemoController } from '../test/demo/demo-controller';
+import { DemoController } from '../demo/demo-controller';
 import { BOT_CHALLENGES, finishedFlow } from '../test/e2e/verification';
 import { clipStill, PERFORMERS, ResponsiveBot } from '../test/harness/responsive-bot';
 import { RoomServer } from '../test/harness/room-server';

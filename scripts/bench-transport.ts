@@ -11,10 +11,11 @@
 import { fork, ChildProcess } from 'node:child_process';
 import { nonstandard } from '@roamhq/wrtc';
 import { configureLogger } from '../src/observability/logger';
+import { LatestFrameGate } from '../src/flow/frame-gate';
 import { InstructionRenderer } from '../src/render/instruction-renderer';
-import { ProtooTransport } from '../src/transport/protoo-transport';
 import { transportEnv } from '../src/transport/transport.env';
 import { readStamp, lumaStats } from '../test/harness/frame-marker';
+import { joinRequest, loopbackTransport } from '../test/harness/loopback-transport';
 import { RoomServer } from '../test/harness/room-server';
 import { SubjectBot } from '../test/harness/subject-bot';
 import { waitUntil } from '../test/harness/wait';
@@ -88,12 +89,7 @@ function conversionCosts(): { rgba_to_i420_ms: number; render_frame_ms: number }
 async function runBench(): Promise<void> {
   configureLogger('error');
   const server = await RoomServer.create();
-  const transport = ProtooTransport.create({
-    joinTimeoutMs: 10_000,
-    requestTimeoutMs: 5000,
-    fps: OUT_FPS,
-    roomServerAllowlist: ['127.0.0.1'],
-  });
+  const transport = loopbackTransport({ TRANSPORT_REQUEST_TIMEOUT_S: '5', INSTRUCTION_VIDEO_FPS: String(OUT_FPS) });
   const sentAt = new Map<number, number>();
   const received: { at: number; instruction: boolean }[] = [];
   let sentWidth = 0;
@@ -107,20 +103,23 @@ async function runBench(): Promise<void> {
     await waitUntil(() => sentWidth > 0, 30_000, 'the subject bot');
     const glass: number[] = [];
     let delivered = 0;
+    // As in a flow: the frames go through its latest-frame gate to the analysis (here: reading the stamp).
+    const gate = new LatestFrameGate();
+    gate.consume(async (frame) => {
+      delivered++;
+      const sent = sentAt.get(readStamp(frame, sentWidth));
+      if (sent !== undefined) glass.push(epochMs() - sent);
+    });
     const joinStarted = epochMs();
     const connection = await transport.join(
-      { flowId: 'bench', wsUrl: server.url('bench', 'vision'), displayName: 'Vision' },
+      joinRequest('bench', server.url('bench', 'vision')),
       {
         onSubjectVideoStarted: () => undefined,
         onSubjectLeft: () => undefined,
         onFailed: (error) => console.error(error.message),
-        onSubjectFrame: (frame) => {
-          delivered++;
-          const sent = sentAt.get(readStamp(frame, sentWidth));
-          if (sent !== undefined) glass.push(epochMs() - sent);
-        },
+        onSubjectFrame: (frame) => gate.publish(frame),
       },
-      new AbortController().signal,
+      AbortSignal.timeout(10_000),
     );
     connection.show({
       phase: 'challenge',
@@ -147,7 +146,7 @@ async function runBench(): Promise<void> {
       glass_to_analysis_ms_median: round(median(glass)),
       cpu_percent_per_flow: round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100),
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
-      frames_dropped: connection.stats?.().framesDropped ?? 0,
+      frames_dropped: gate.dropped,
       ...conversionCosts(),
     };
     await connection.close();

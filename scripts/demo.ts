@@ -9,7 +9,7 @@
  */
 import { ENV_SCHEMAS } from '../src/config/app-config';
 import { configureLogger } from '../src/observability/logger';
-import { DemoStack } from '../test/demo/web/demo-stack';
+import { DemoStack } from '../demo/web/demo-stack';
 import { launchChromiumSubject } from '../test/support/chromium-subject';
 
 /** The service's own variables found in this process's environment. */

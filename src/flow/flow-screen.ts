@@ -1,6 +1,6 @@
 import type { Locales } from '../common/locales';
 import type { ChallengePlugins } from '../liveness/liveness';
-import type { InstructionScreen } from '../transport/transport.port';
+import type { InstructionScreen } from '../render/instruction-screen';
 import type { FlowContext, ScreenPhase } from './flow.types';
 
 /** What the subject sees in a given phase, in their language. */

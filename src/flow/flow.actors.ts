@@ -49,6 +49,8 @@ export function flowImplementations(deps: FlowDeps): FlowImplementations {
     actors: {
       room: fromCallback(({ input, sendBack, receive }) => {
         const abort = new AbortController();
+        /** Aborted when the machine stops the room: the leave is not waited for any longer. */
+        const stopped = new AbortController();
         let connection: RoomConnection | undefined;
         let lastScreen: Extract<RoomCommand, { type: 'SHOW' }>['screen'] | undefined;
         let videoStarted = false;
@@ -56,11 +58,11 @@ export function flowImplementations(deps: FlowDeps): FlowImplementations {
         const leave = () =>
           (leaving ??= (async () => {
             abort.abort();
-            await connection?.close();
+            await connection?.close(stopped.signal);
           })());
         deps.transport
           .join(
-            { flowId: input.flowId, wsUrl: input.wsUrl, displayName: deps.displayName },
+            { flowId: input.flowId, wsUrl: input.wsUrl, displayName: deps.displayName, log: deps.log.child('transport') },
             {
               // JOINED always comes first: video that starts during the join is told after it.
               onSubjectVideoStarted: () => {
@@ -95,7 +97,10 @@ export function flowImplementations(deps: FlowDeps): FlowImplementations {
               .finally(() => sendBack({ type: 'LEFT' }));
           }
         });
-        return () => void leave().catch(() => undefined);
+        return () => {
+          stopped.abort();
+          void leave().catch(() => undefined);
+        };
       }),
 
       // Latest frame wins; the machine counts the errors and decides when the engine counts as broken.

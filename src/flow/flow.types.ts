@@ -4,7 +4,7 @@ import type { FaceObservation } from '../face/face-observation';
 import type { LivenessSettings, LivenessState } from '../liveness/liveness';
 import type { MatchResult } from '../matcher/matcher.port';
 import type { ReferenceSource } from '../references/reference.port';
-import type { InstructionScreen } from '../transport/transport.port';
+import type { InstructionScreen } from '../render/instruction-screen';
 
 /** What the controller asked for (POST /join-call), normalised. */
 export interface FlowRequest {

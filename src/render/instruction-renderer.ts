@@ -1,7 +1,7 @@
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { I420Frame } from '../common/image';
-import type { InstructionScreen } from '../transport/transport.port';
 import { blendOverlay, coverMap, CoverMap, drawMirrored, fillI420, i420Size, I420Overlay, overlayFromRgba } from './i420-compose';
+import type { InstructionScreen } from './instruction-screen';
 import { fitText, fontOf, registerFont, TextBox, TextLayout } from './text-layout';
 
 /** Size of the outgoing instruction video. */
@@ -37,6 +37,14 @@ const COLORS = {
   notVerified: 'rgba(190, 40, 40, 0.88)',
 } as const;
 
+/** A challenge as drawn: its seconds left at the moment of drawing, progress in 2 % steps. */
+interface DrawnChallenge {
+  index: number;
+  total: number;
+  secondsLeft: number;
+  progress: number;
+}
+
 /** Outlined text lines, centred on `centerX`, first baseline after `top`; returns the block's bottom. */
 function drawLines(ctx: SKRSContext2D, layout: TextLayout, centerX: number, top: number, fill: string, outline?: string): number {
   ctx.font = fontOf(layout.size);
@@ -70,7 +78,8 @@ function roundedRect(ctx: SKRSContext2D, x: number, y: number, w: number, h: num
 /**
  * Draws the outgoing instruction video: the subject's latest frame mirrored (or a waiting screen before it),
  * with the instruction, challenge i/N, countdown, progress, warning, a face-position guide and final statuses.
- * One per room connection; not thread-safe, not shared.
+ * One per room connection; not thread-safe, not shared. The countdown comes from the screen's deadline and
+ * `now` at every render, so it keeps running when nothing new is shown.
  */
 export class InstructionRenderer {
   private readonly overlayCanvas = createCanvas(VIDEO_WIDTH, VIDEO_HEIGHT);
@@ -83,7 +92,7 @@ export class InstructionRenderer {
   private subjectCopy?: Uint8Array;
   private map?: CoverMap;
 
-  constructor() {
+  constructor(private readonly now: () => number = Date.now) {
     registerFont();
     this.ctx = this.overlayCanvas.getContext('2d');
   }
@@ -118,11 +127,16 @@ export class InstructionRenderer {
 
   private currentOverlay(): I420Overlay {
     const s = this.screen;
-    // Progress moves every frame; 2 % steps are smooth enough and keep redraws rare.
-    const challenge = s.challenge && { ...s.challenge, progress: Math.round(s.challenge.progress * 50) };
+    // Progress moves every frame; 2 % steps are smooth enough and keep redraws rare (seconds change once a second).
+    const challenge: DrawnChallenge | undefined = s.challenge && {
+      index: s.challenge.index,
+      total: s.challenge.total,
+      secondsLeft: Math.max(0, Math.ceil((s.challenge.endsAtMs - this.now()) / 1000)),
+      progress: Math.round(Math.min(1, Math.max(0, s.challenge.progress)) * 50) / 50,
+    };
     const key = JSON.stringify([s.phase, s.text, s.warning, challenge, this.subject === undefined]);
     if (key !== this.overlayKey || !this.overlay) {
-      this.drawOverlay(s);
+      this.drawOverlay(s, challenge);
       const { data } = this.ctx.getImageData(0, 0, VIDEO_WIDTH, VIDEO_HEIGHT);
       this.overlay = overlayFromRgba(data, VIDEO_WIDTH, VIDEO_HEIGHT);
       this.overlayKey = key;
@@ -130,7 +144,7 @@ export class InstructionRenderer {
     return this.overlay;
   }
 
-  private drawOverlay(screen: InstructionScreen): void {
+  private drawOverlay(screen: InstructionScreen, challenge: DrawnChallenge | undefined): void {
     const ctx = this.ctx;
     ctx.clearRect(0, 0, VIDEO_WIDTH, VIDEO_HEIGHT);
     switch (screen.phase) {
@@ -142,8 +156,8 @@ export class InstructionRenderer {
       case 'challenge':
         this.drawGuide();
         this.drawInstruction(screen.text);
-        if (screen.challenge) this.drawChallengeBar(screen.challenge);
-        if (screen.warning) this.drawWarning(screen.warning, screen.challenge ? BAR_HEIGHT : 0);
+        if (challenge) this.drawChallengeBar(challenge);
+        if (screen.warning) this.drawWarning(screen.warning, challenge ? BAR_HEIGHT : 0);
         break;
       case 'processing':
         this.drawStatus(screen.text, COLORS.processing);
@@ -188,14 +202,14 @@ export class InstructionRenderer {
     drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 8, COLORS.warningText);
   }
 
-  private drawChallengeBar(challenge: NonNullable<InstructionScreen['challenge']>): void {
+  private drawChallengeBar(challenge: DrawnChallenge): void {
     const ctx = this.ctx;
     const top = VIDEO_HEIGHT - BAR_HEIGHT;
     ctx.fillStyle = COLORS.band;
     ctx.fillRect(0, top, VIDEO_WIDTH, BAR_HEIGHT);
     // Progress along the bar's bottom edge.
     ctx.fillStyle = COLORS.progress;
-    ctx.fillRect(0, VIDEO_HEIGHT - 8, Math.round(VIDEO_WIDTH * Math.min(1, Math.max(0, challenge.progress))), 8);
+    ctx.fillRect(0, VIDEO_HEIGHT - 8, Math.round(VIDEO_WIDTH * challenge.progress), 8);
     ctx.font = fontOf(26);
     ctx.textBaseline = 'middle';
     ctx.fillStyle = COLORS.text;
@@ -211,7 +225,7 @@ export class InstructionRenderer {
     ctx.stroke();
     ctx.textAlign = 'center';
     ctx.font = fontOf(20);
-    ctx.fillText(String(Math.max(0, Math.ceil((challenge.endsAtMs - Date.now()) / 1000))), cx, cy);
+    ctx.fillText(String(challenge.secondsLeft), cx, cy);
   }
 
   /** A centred panel with the status text; without `panel`, outlined text on the background. */

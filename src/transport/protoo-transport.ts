@@ -1,59 +1,38 @@
 import { VisionError } from '../common/errors';
 import { roomKey } from '../common/url';
 import type { AppConfig } from '../config/app-config';
-import { ProtooRoomConnection, RoomConnectionOptions } from './protoo-room-connection';
+import { InstructionRenderer } from '../render/instruction-renderer';
+import { ProtooRoom, RoomOptions } from './protoo-room';
 import { RoomServerPolicy } from './room-server-policy';
-import { transportEnv } from './transport.env';
 import type { JoinRequest, RoomConnection, RoomListener, TransportPort } from './transport.port';
 
 /** Timing and bounds of a ProtooTransport; the room policy is built from `roomServerAllowlist`. */
-export type ProtooTransportOptions = Omit<RoomConnectionOptions, 'policy' | 'roomMate' | 'limits' | 'forceRelay'> & {
-  roomServerAllowlist: readonly string[];
-  limits?: Partial<RoomConnectionOptions['limits']>;
-  forceRelay?: boolean;
-};
-
-/** The defaults of ROOM_MAX_MESSAGE_BYTES, ROOM_MAX_MESSAGES_PER_S and ROOM_MAX_PEERS. */
-const DEFAULT_LIMITS: RoomConnectionOptions['limits'] = {
-  maxMessageBytes: transportEnv.ROOM_MAX_MESSAGE_BYTES.parse(undefined),
-  maxMessagesPerSecond: transportEnv.ROOM_MAX_MESSAGES_PER_S.parse(undefined),
-  maxPeers: transportEnv.ROOM_MAX_PEERS.parse(undefined),
-};
+export type ProtooTransportOptions = Omit<RoomOptions, 'policy' | 'roomMate'> & { roomServerAllowlist: readonly string[] };
 
 /**
- * The real TransportPort: joins mediasoup rooms through protoo with mediasoup-client on @roamhq/wrtc.
- * Keeps the open connections so close() (at shutdown) leaves every room.
+ * The real TransportPort: joins mediasoup rooms through protoo with mediasoup-client on @roamhq/wrtc, each with
+ * its own instruction renderer. Keeps the open rooms so close() (at shutdown) leaves every room.
  */
 export class ProtooTransport implements TransportPort {
-  private readonly open = new Map<ProtooRoomConnection, JoinRequest>();
+  private readonly open = new Map<ProtooRoom, JoinRequest>();
 
   private constructor(
-    private readonly options: RoomConnectionOptions,
+    private readonly options: RoomOptions,
     readonly policy: RoomServerPolicy,
   ) {}
 
   /** A transport with these timings, room servers and bounds. */
   static create(options: ProtooTransportOptions): ProtooTransport {
-    const { roomServerAllowlist, limits, forceRelay, ...timings } = options;
+    const { roomServerAllowlist, ...rest } = options;
     const policy = new RoomServerPolicy(roomServerAllowlist);
-    const transport: ProtooTransport = new ProtooTransport(
-      {
-        ...timings,
-        policy,
-        limits: { ...DEFAULT_LIMITS, ...limits },
-        forceRelay: forceRelay ?? false,
-        roomMate: (wsUrl) => transport.roomMate(wsUrl),
-      },
-      policy,
-    );
+    const transport: ProtooTransport = new ProtooTransport({ ...rest, policy, roomMate: (wsUrl) => transport.roomMate(wsUrl) }, policy);
     return transport;
   }
 
-  /** A transport from the validated configuration (the flow's JOIN_TIMEOUT_S also bounds the join itself). */
+  /** A transport from the validated configuration. */
   static fromConfig(config: AppConfig): ProtooTransport {
     const t = config.transport;
     return ProtooTransport.create({
-      joinTimeoutMs: config.flow.JOIN_TIMEOUT_S * 1000,
       requestTimeoutMs: t.TRANSPORT_REQUEST_TIMEOUT_S * 1000,
       fps: t.INSTRUCTION_VIDEO_FPS,
       roomServerAllowlist: t.ROOM_SERVER_ALLOWLIST,
@@ -76,15 +55,15 @@ export class ProtooTransport implements TransportPort {
     // Also checked at connect time; this covers IP literals, which the socket connects to without a lookup.
     const refused = await this.policy.refusal(request.wsUrl);
     if (refused) throw new VisionError('transport_failed', `the room server policy refuses ws_url: ${refused}`);
-    const connection = await ProtooRoomConnection.join(request, listener, signal, this.options, (c) => this.open.delete(c));
-    // A connection that broke while joining has already released itself.
-    if (!connection.isReleased) this.open.set(connection, request);
-    return connection;
+    const room = await ProtooRoom.join(request, listener, signal, new InstructionRenderer(), this.options, (r) => this.open.delete(r));
+    // A room that broke while joining has already released itself.
+    if (!room.isReleased) this.open.set(room, request);
+    return room;
   }
 
-  /** Leaves every open room. */
+  /** Leaves every open room (without waiting for acknowledgements). */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.open.keys()].map((c) => c.close()));
+    await Promise.allSettled([...this.open.keys()].map((r) => r.close(AbortSignal.abort())));
     await this.policy.close();
   }
 

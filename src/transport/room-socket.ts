@@ -26,7 +26,7 @@ export interface RoomSocketEnd {
  * protoo-client's WebSocket transport, rewritten on `ws` so the room is untrusted input: the host is resolved and
  * checked by the room policy and the socket connects to the checked address; no redirects, no compression, no
  * reconnection (the server drops a peer whose socket closed); messages over the size bound or over the rate bound
- * end it. Emits what protoo-client's Peer listens to: open, failed, close and message.
+ * end it, and so does an opening handshake that takes too long. Emits what protoo-client's Peer listens to: open, failed, close and message.
  */
 export class RoomSocket extends EventEmitter {
   /** Set once the socket ended; `close` follows. */
@@ -42,6 +42,8 @@ export class RoomSocket extends EventEmitter {
     url: string,
     policy: RoomServerPolicy,
     private readonly limits: RoomSocketLimits,
+    /** The opening handshake (connect included) must complete within this, or the socket fails. */
+    openTimeoutMs: number,
   ) {
     super();
     const parsed = new URL(url);
@@ -54,6 +56,7 @@ export class RoomSocket extends EventEmitter {
       maxPayload: limits.maxMessageBytes,
       perMessageDeflate: false,
       followRedirects: false,
+      handshakeTimeout: openTimeoutMs,
     } as WebSocket.ClientOptions);
     this.ws.on('open', () => {
       this.opened = true;

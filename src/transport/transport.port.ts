@@ -1,5 +1,7 @@
 import type { VisionError } from '../common/errors';
 import type { I420Frame } from '../common/image';
+import type { FlowLog } from '../observability/logger';
+import type { InstructionScreen } from '../render/instruction-screen';
 
 /** Where and as whom to join a room. */
 export interface JoinRequest {
@@ -7,6 +9,8 @@ export interface JoinRequest {
   /** protoo URL; its query carries roomId and peerId. */
   wsUrl: string;
   displayName: string;
+  /** The flow's logger: the room's lines are the flow's. */
+  log: FlowLog;
 }
 
 /** What happens in the room, told to the flow. Called at most once each, except onSubjectFrame. */
@@ -17,47 +21,26 @@ export interface RoomListener {
   onSubjectLeft(): void;
   /** Signalling or media failed for good; the connection is unusable. */
   onFailed(error: VisionError): void;
-  /** A subject frame; called with back-pressure upstream (latest frame wins). */
+  /** Every decoded subject frame, as it arrives (no buffer in between: the flow's frame gate is the one). */
   onSubjectFrame(frame: I420Frame): void;
 }
 
-/** What the outgoing instruction video shows. All text is already in the subject's language. */
-export interface InstructionScreen {
-  phase: 'waiting' | 'instructing' | 'challenge' | 'processing' | 'verified' | 'not_verified';
-  /** Main line: the instruction or the status. */
-  text: string;
-  /** Warning shown over the video (no face, move closer…), if any. */
-  warning?: string;
-  /**
-   * Challenge i of n (1-based), progress 0..1 and when it times out (`endsAtMs`, Date.now() clock: the renderer
-   * draws the countdown from it on every tick), during the challenge phase.
-   */
-  challenge?: { index: number; total: number; endsAtMs: number; progress: number };
-}
-
-/** Frame counters of one room connection. */
-export interface RoomStats {
-  /** Subject frames decoded. */
-  framesReceived: number;
-  /** Subject frames handed to onSubjectFrame. */
-  framesDelivered: number;
-  /** Subject frames replaced by a newer one before delivery (latest frame wins). */
-  framesDropped: number;
-  /** Instruction frames produced. */
-  framesSent: number;
-}
-
-/** A joined room. close() is idempotent and leaves nothing open. */
+/** A joined room. */
 export interface RoomConnection {
   show(screen: InstructionScreen): void;
-  close(): Promise<void>;
-  /** Frame counters, when the adapter keeps them. */
-  stats?(): RoomStats;
+  /**
+   * Leaves the room and releases everything; idempotent. Waits for the room to acknowledge the leave at most
+   * until `signal` aborts (or the protoo request timeout): then nothing is left open.
+   */
+  close(signal?: AbortSignal): Promise<void>;
 }
 
 /** Joins mediasoup rooms through protoo. */
 export interface TransportPort {
-  /** Resolves once joined and producing; rejects with a VisionError('transport_failed') otherwise. */
+  /**
+   * Resolves once joined and producing; rejects with a VisionError('transport_failed') when the room fails or
+   * `signal` aborts. No deadline of its own: the flow's join timeout aborts it.
+   */
   join(request: JoinRequest, listener: RoomListener, signal: AbortSignal): Promise<RoomConnection>;
   /** Why the room server of ws_url may not be joined (checked at /join-call), or undefined when it may. */
   roomServerRefusal?(wsUrl: string): Promise<string | undefined>;

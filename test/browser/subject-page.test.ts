@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DemoStack } from '../demo/web/demo-stack';
+import { DemoStack } from '../../demo/web/demo-stack';
 import { waitUntil } from '../harness/wait';
 import { ChromiumSubject, launchChromiumSubject, skipWithoutChromium } from '../support/chromium-subject';
 import { fixture, REPO_ROOT } from '../support/fixtures';

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { signCallback, SIGNATURE_HEADER } from '../../src/callbacks/http-callback.adapter';
 import type { FlowView } from '../../src/api/flow-view.dto';
-import { DemoController, ListFault, ReceivedCallback } from '../demo/demo-controller';
+import { DemoController, ListFault, ReceivedCallback } from '../../demo/demo-controller';
 import { Behaviour, clipStill, PERFORMERS, ResponsiveBot } from '../harness/responsive-bot';
 import { RoomServer } from '../harness/room-server';
 import { waitUntil } from '../harness/wait';

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { VisionError } from '../../src/common/errors';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { HttpReferenceAdapter } from '../../src/references/http-reference.adapter';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { fixture } from '../support/fixtures';
 import { hostileImages } from '../support/hostile-images';
 import { junk, seededRandom } from '../support/random';

@@ -27,6 +27,8 @@ export interface RoomServerOptions {
   supportsLeaveRoom?: boolean;
   /** 2060: answer leaveRoom by closing the peer's socket (code 4000) before accepting. */
   leaveRoomClosesSocket?: boolean;
+  /** A stuck server: takes leaveRoom and never answers it (the peer stays until its socket closes). */
+  leaveRoomUnanswered?: boolean;
   /** What the others are told when a peer leaves: `peerClosed` by default; 2060 sends `peerLeft` first. */
   leaveNotifications?: ('peerLeft' | 'peerClosed')[];
   /** 2060 (maxPeerCount, 2 by default there): one more peer is accepted, then its socket is closed without a word. */
@@ -167,6 +169,7 @@ class Room {
       case 'leaveRoom':
         if (!this.server.supportsLeaveRoom) throw new Error('unknown method leaveRoom');
         this.server.leaveRoomCalls++;
+        if (this.server.options.leaveRoomUnanswered) return new Promise<never>(() => undefined);
         if (this.server.options.leaveRoomClosesSocket) {
           state.peer.close();
           return undefined;

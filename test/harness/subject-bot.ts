@@ -3,10 +3,11 @@
  * video (a real clip decoded by ffmpeg, or a synthetic pattern) and records the video it receives back.
  */
 import { nonstandard } from '@roamhq/wrtc';
-import { Device, types } from 'mediasoup-client';
+import { Device } from 'mediasoup-client';
 import { Peer, WebSocketTransport } from 'protoo-client';
 import type { I420Frame } from '../../src/common/image';
-import { ClientRequests, ServerRequests } from '../../src/transport/protoo-messages';
+import { MediasoupPeer } from '../../src/transport/mediasoup-peer';
+import type { ServerRequests } from '../../src/transport/protoo-messages';
 import { installWebRtcGlobals } from '../../src/transport/webrtc-globals';
 import { videoFrames } from '../../scripts/video-frames';
 import { stampFrame } from './frame-marker';
@@ -69,6 +70,7 @@ export class SubjectBot {
   /** Called with the number of every frame sent. */
   onSent?: (n: number) => void;
   private readonly closables: (() => void)[] = [];
+  private media?: MediasoupPeer;
   private ticker?: NodeJS.Timeout;
   private closed = false;
 
@@ -113,10 +115,6 @@ export class SubjectBot {
     this.peer.close();
   }
 
-  private request<M extends keyof ClientRequests>(method: M, data: ClientRequests[M]['data']): Promise<ClientRequests[M]['answer']> {
-    return this.peer.request(method, data);
-  }
-
   private async setUp(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.peer.on('open', resolve);
@@ -126,40 +124,20 @@ export class SubjectBot {
       if (req.method !== 'newConsumer') return reject(403, 'not consumed');
       this.consume(req.data as ServerRequests['newConsumer']).then(accept, (error: Error) => reject(500, error.message));
     });
-    const device = new Device({ handlerName: 'Chrome111' });
-    await device.load({ routerRtpCapabilities: await this.request('getRouterRtpCapabilities', undefined) });
-    const send = device.createSendTransport(
-      await this.request('createWebRtcTransport', { forceTcp: false, producing: true, consuming: false }),
-    );
-    this.wire(send);
-    this.recv = device.createRecvTransport(
-      await this.request('createWebRtcTransport', { forceTcp: false, producing: false, consuming: true }),
-    );
-    this.wire(this.recv);
-    await this.request('join', {
-      displayName: 'Subject',
-      device: { flag: 'test', name: 'subject-bot', version: '1' },
-      rtpCapabilities: device.rtpCapabilities,
+    const media = await MediasoupPeer.open({
+      device: new Device({ handlerName: 'Chrome111' }),
+      request: (method, data) => this.peer.request(method, data),
     });
+    this.closables.push(() => media.close());
+    this.media = media;
+    await media.join('Subject', { flag: 'test', name: 'subject-bot', version: '1' });
     const source = new nonstandard.RTCVideoSource();
     const track = source.createTrack();
     this.closables.push(() => track.stop());
-    const producer = await send.produce({ track: track as unknown as MediaStreamTrack });
+    const producer = await media.produce({ track: track as unknown as MediaStreamTrack });
     this.closables.push(() => producer.close());
     const fps = this.options.fps ?? 15;
     this.ticker = setInterval(() => this.sendFrame(source), Math.round(1000 / fps));
-  }
-
-  private recv?: types.Transport;
-
-  private wire(transport: types.Transport): void {
-    this.closables.push(() => transport.close());
-    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      this.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
-    });
-    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-      this.request('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(callback, errback);
-    });
   }
 
   private sendFrame(source: nonstandard.RTCVideoSource): void {
@@ -175,8 +153,8 @@ export class SubjectBot {
   }
 
   private async consume(offer: ServerRequests['newConsumer']): Promise<void> {
-    if (!this.recv || offer.kind !== 'video') throw new Error('only video is consumed');
-    const consumer = await this.recv.consume({ id: offer.id, producerId: offer.producerId, kind: offer.kind, rtpParameters: offer.rtpParameters });
+    if (!this.media || offer.kind !== 'video') throw new Error('only video is consumed');
+    const consumer = await this.media.consume(offer);
     this.closables.push(() => consumer.close());
     const sink = new nonstandard.RTCVideoSink(consumer.track as never);
     this.closables.push(() => sink.stop());

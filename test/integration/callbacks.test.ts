@@ -8,7 +8,7 @@ import { CallbackError, FlowOutcome } from '../../src/callbacks/callback.port';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpCallbackAdapter, SIGNATURE_HEADER, signCallback } from '../../src/callbacks/http-callback.adapter';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { startApp } from '../support/app';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { flowLog } from '../../src/observability/logger';

@@ -7,7 +7,7 @@ import { createFaceMatchApp } from '../../src/matcher/face-match/face-match.app'
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
 import { HttpReferenceAdapter } from '../../src/references/http-reference.adapter';
 import { decodeImage } from '../../src/references/image-loader';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { fixture } from '../support/fixtures';
 import { passportJpeg2000 } from '../support/jpeg2000';
 import { readFileSync } from 'node:fs';

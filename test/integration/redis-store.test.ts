@@ -11,7 +11,7 @@ import { createFlowStore } from '../../src/store/create-flow-store';
 import type { FlowStore, StoredFlow, StoreTimes } from '../../src/store/flow-store.port';
 import type { Adoption } from '../../src/store/leases';
 import { RedisFlowStore } from '../../src/store/redis-flow-store';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { RedisServer } from '../harness/redis-server';
 import { pollUntil, waitUntil } from '../harness/wait';
 import { counter, replica } from '../support/replica';

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { VisionError } from '../../src/common/errors';
 import { HttpReferenceAdapter } from '../../src/references/http-reference.adapter';
 import { OutboundGuard } from '../../src/outbound/outbound-guard';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { fixture } from '../support/fixtures';
 import { flowLog } from '../../src/observability/logger';
 

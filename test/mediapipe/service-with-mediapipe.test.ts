@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { RunningApp, startApp } from '../support/app';
 import { ClipTransport } from '../support/clip-transport';
 import { fixture } from '../support/fixtures';

@@ -4,7 +4,7 @@ import type { I420Frame } from '../../src/common/image';
 import type { FaceAnalysisPort } from '../../src/face/face-analysis.port';
 import { HumanFaceEngine } from '../../src/face/human/human-face.engine';
 import { EmbeddedMatcher } from '../../src/matcher/embedded/embedded-matcher';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { RunningApp, startApp } from '../support/app';
 import { ClipTransport } from '../support/clip-transport';
 import { fixture } from '../support/fixtures';

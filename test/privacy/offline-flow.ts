@@ -8,7 +8,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import dns from 'node:dns';
 import { connect, type Socket } from 'node:net';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { startApp } from '../support/app';
 import { ClipTransport } from '../support/clip-transport';
 import { fixture } from '../support/fixtures';

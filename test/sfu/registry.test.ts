@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { ALL_CHALLENGES } from '../../challenges';
 import type { FlowView } from '../../src/api/flow-view.dto';
 import { FlowRegistry } from '../../src/flow/flow-registry';
-import { ProtooTransport } from '../../src/transport/protoo-transport';
-import { DemoController } from '../demo/demo-controller';
+import { loopbackTransport } from '../harness/loopback-transport';
+import { DemoController } from '../../demo/demo-controller';
 import { RoomServer } from '../harness/room-server';
 import { SubjectBot } from '../harness/subject-bot';
 import { pollUntil, waitUntil } from '../harness/wait';
@@ -48,8 +48,7 @@ describe('the flow registry through the SFU', () => {
     token,
     lang: 'en',
   });
-  const newTransport = () =>
-    ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15, roomServerAllowlist: ['127.0.0.1'] });
+  const newTransport = () => loopbackTransport({ TRANSPORT_REQUEST_TIMEOUT_S: '2' });
 
   it(`should drain on shutdown: ${FLOWS} running flows each report service_shutdown once and leave their rooms`, async () => {
     const transport = newTransport();

@@ -9,14 +9,14 @@ import { after, describe, it } from 'node:test';
 import { Peer, WebSocketTransport } from 'protoo-client';
 import { VisionError } from '../../src/common/errors';
 import { configureLogger } from '../../src/observability/logger';
-import { ProtooTransport, ProtooTransportOptions } from '../../src/transport/protoo-transport';
+import type { ProtooTransport } from '../../src/transport/protoo-transport';
+import { joinRequest, loopbackTransport } from '../harness/loopback-transport';
 import { RoomServer, RoomServerOptions, WEBRTC_SERVER_2060 } from '../harness/room-server';
 import { SubjectBot } from '../harness/subject-bot';
 import { recordingListener, waitUntil } from '../harness/wait';
 
 configureLogger(process.env.TEST_LOG_LEVEL ?? 'error');
 
-const OPTIONS: ProtooTransportOptions = { joinTimeoutMs: 4000, requestTimeoutMs: 2000, fps: 10, roomServerAllowlist: ['127.0.0.1'] };
 const signal = () => new AbortController().signal;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,11 +32,11 @@ async function udpListener(address: string): Promise<{ socket: Socket; port: num
 /** Runs `body` with a room server of these options and a transport, and stops both. */
 async function withRoom(
   serverOptions: RoomServerOptions,
-  transportOptions: Partial<ProtooTransportOptions>,
+  transportEnv: Record<string, string>,
   body: (server: RoomServer, transport: ProtooTransport) => Promise<void>,
 ): Promise<void> {
   const server = await RoomServer.create(serverOptions);
-  const transport = ProtooTransport.create({ ...OPTIONS, ...transportOptions });
+  const transport = loopbackTransport({ INSTRUCTION_VIDEO_FPS: '10', ...transportEnv });
   try {
     await body(server, transport);
   } finally {
@@ -47,9 +47,9 @@ async function withRoom(
 
 describe('the room server policy in the transport', () => {
   it('should refuse to connect to a loopback room server that ROOM_SERVER_ALLOWLIST does not list', async () => {
-    await withRoom({}, { roomServerAllowlist: [] }, async (server, transport) => {
+    await withRoom({}, { ROOM_SERVER_ALLOWLIST: '' }, async (server, transport) => {
       await assert.rejects(
-        transport.join({ flowId: 'refused', wsUrl: server.url('r0', 'vision'), displayName: 'V' }, recordingListener(), signal()),
+        transport.join(joinRequest('refused', server.url('r0', 'vision'), 'V'), recordingListener(), signal()),
         /the room server policy refuses ws_url: .*ROOM_SERVER_ALLOWLIST/,
       );
       assert.deepEqual(server.peerIds('r0'), [], 'nothing connected');
@@ -75,11 +75,7 @@ describe('the transport in a 2060 room', () => {
     };
     await withRoom({ ...WEBRTC_SERVER_2060, extraCandidates: [evil as never] }, {}, async (server, transport) => {
       const listener = recordingListener();
-      const connection = await transport.join(
-        { flowId: 'turn-unset', wsUrl: server.url('r1', 'vision'), displayName: 'V' },
-        listener,
-        signal(),
-      );
+      const connection = await transport.join(joinRequest('turn-unset', server.url('r1', 'vision'), 'V'), listener, signal());
       const bot = await SubjectBot.join({ wsUrl: server.url('r1', 'subject'), video: { kind: 'flat', luma: 90 } });
       try {
         await waitUntil(() => listener.frames.count >= 10, 10000, 'subject frames over direct ICE');
@@ -102,12 +98,8 @@ describe('the transport in a 2060 room', () => {
       { urls: `turn:127.0.0.1:${allowed.port}?transport=udp`, username: 'u', credential: 'p' },
       { urls: [`turn:127.0.0.9:${refused.port}?transport=udp`], username: 'u', credential: 'p' },
     ];
-    await withRoom({ ...WEBRTC_SERVER_2060, iceServers }, { forceRelay: true }, async (server, transport) => {
-      const connection = await transport.join(
-        { flowId: 'relay', wsUrl: server.url('r2', 'vision'), displayName: 'V' },
-        recordingListener(),
-        signal(),
-      );
+    await withRoom({ ...WEBRTC_SERVER_2060, iceServers }, { USE_MEDIASOUP_ICE_RELAY: 'true' }, async (server, transport) => {
+      const connection = await transport.join(joinRequest('relay', server.url('r2', 'vision'), 'V'), recordingListener(), signal());
       try {
         await waitUntil(() => allowed.packets() > 0, 8000, 'TURN requests at the allowed TURN server');
         await sleep(500);
@@ -125,17 +117,13 @@ describe('the transport in a 2060 room', () => {
 
   it('should take the 2060 answer to leaveRoom, a close with code 4000, as left at once', async () => {
     await withRoom(WEBRTC_SERVER_2060, {}, async (server, transport) => {
-      const connection = await transport.join(
-        { flowId: 'leave', wsUrl: server.url('r3', 'vision'), displayName: 'V' },
-        recordingListener(),
-        signal(),
-      );
+      const connection = await transport.join(joinRequest('leave', server.url('r3', 'vision'), 'V'), recordingListener(), signal());
       const started = performance.now();
       await connection.close();
       const elapsed = performance.now() - started;
       assert.equal(server.leaveRoomCalls, 1);
-      // Waiting for an answer that never comes takes the whole 1 s leave limit; the close ends it before.
-      assert.ok(elapsed < 1000, `left after ${elapsed.toFixed(0)} ms, not at the leave limit`);
+      // Waiting for an answer that never comes takes the whole protoo request timeout (2 s); the close ends it before.
+      assert.ok(elapsed < 1000, `left after ${elapsed.toFixed(0)} ms, not at the request timeout`);
       await waitUntil(() => server.peerIds('r3').length === 0, 3000, 'the room to be empty');
     });
   });
@@ -143,7 +131,7 @@ describe('the transport in a 2060 room', () => {
   it('should take peerLeft alone as the subject leaving', async () => {
     await withRoom({ ...WEBRTC_SERVER_2060, leaveNotifications: ['peerLeft'] }, {}, async (server, transport) => {
       const listener = recordingListener();
-      const connection = await transport.join({ flowId: 'left', wsUrl: server.url('r4', 'vision'), displayName: 'V' }, listener, signal());
+      const connection = await transport.join(joinRequest('left', server.url('r4', 'vision'), 'V'), listener, signal());
       // A subject that joins without producing: only the notification can tell it left.
       const subject = new Peer(new WebSocketTransport(server.url('r4', 'subject'), { retry: { retries: 0 } }));
       try {
@@ -166,14 +154,10 @@ describe('the transport in a 2060 room', () => {
   it('should report "room full" when a third peer is accepted and closed while another vision peer is in the room', async () => {
     await withRoom(WEBRTC_SERVER_2060, {}, async (server, transport) => {
       const bot = await SubjectBot.join({ wsUrl: server.url('r5', 'subject'), video: { kind: 'flat', luma: 90 } });
-      const first = await transport.join(
-        { flowId: 'first', wsUrl: server.url('r5', 'vision-1'), displayName: 'V' },
-        recordingListener(),
-        signal(),
-      );
+      const first = await transport.join(joinRequest('first', server.url('r5', 'vision-1'), 'V'), recordingListener(), signal());
       try {
         await assert.rejects(
-          transport.join({ flowId: 'second', wsUrl: server.url('r5', 'vision-2'), displayName: 'V' }, recordingListener(), signal()),
+          transport.join(joinRequest('second', server.url('r5', 'vision-2'), 'V'), recordingListener(), signal()),
           (error: unknown) => {
             assert.ok(error instanceof VisionError && error.reason === 'transport_failed', String(error));
             assert.match(error.message, /^room full: .*flow first/);

@@ -8,11 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ProtooTransport } from '../../src/transport/protoo-transport';
-import { DemoController } from '../demo/demo-controller';
+import { DemoController } from '../../demo/demo-controller';
 import { RunningApp, startApp } from '../support/app';
 import { face, FakeFace, FakeMatcher, FakeReferences } from '../support/flow-fakes';
 import { lumaStats } from '../harness/frame-marker';
+import { loopbackTransport } from '../harness/loopback-transport';
 import { RoomServer } from '../harness/room-server';
 import { SubjectBot } from '../harness/subject-bot';
 import { pollUntil, waitUntil } from '../harness/wait';
@@ -22,7 +22,7 @@ describe('POST /join-call through the SFU', () => {
   let controller: DemoController;
   let service: RunningApp;
   let server: RoomServer;
-  const transport = ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15, roomServerAllowlist: ['127.0.0.1'] });
+  const transport = loopbackTransport();
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vision-sfu-'));
@@ -86,7 +86,7 @@ describe('hanging up after the last challenge, through the SFU', () => {
     const dir = await mkdtemp(join(tmpdir(), 'vision-sfu-'));
     const controller = await DemoController.create({ assetsDir: dir, log: () => undefined });
     const server = await RoomServer.create();
-    const transport = ProtooTransport.create({ joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15, roomServerAllowlist: ['127.0.0.1'] });
+    const transport = loopbackTransport();
     const subjectFace = new FakeFace();
     const references = new FakeReferences();
     let release!: () => void;

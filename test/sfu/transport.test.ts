@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { WebSocketServer } from 'ws';
 import { VisionError } from '../../src/common/errors';
 import { configureLogger } from '../../src/observability/logger';
 import { VIDEO_HEIGHT, VIDEO_WIDTH } from '../../src/render/instruction-renderer';
 import { ProtooTransport } from '../../src/transport/protoo-transport';
+import { joinRequest, loopbackTransport, TEST_REQUEST_TIMEOUT_S } from '../harness/loopback-transport';
 import type { RoomConnection } from '../../src/transport/transport.port';
 import { fixture } from '../support/fixtures';
 import { lumaStats } from '../harness/frame-marker';
@@ -17,7 +19,8 @@ import { RoomServer } from '../harness/room-server';
 import { SubjectBot } from '../harness/subject-bot';
 import { recordingListener, waitUntil } from '../harness/wait';
 
-const TIMINGS = { joinTimeoutMs: 3000, requestTimeoutMs: 2000, fps: 15, roomServerAllowlist: ['127.0.0.1'] };
+/** The flow's join timeout in these tests: the flow aborts a join that takes longer (the transport has no deadline). */
+const JOIN_TIMEOUT_MS = 3000;
 const CLIP = () => fixture('videos', 'blink_webcam_viet281101.webm');
 const signal = () => new AbortController().signal;
 
@@ -31,7 +34,7 @@ describe(ProtooTransport.name, () => {
 
   before(async () => {
     server = await RoomServer.create();
-    transport = ProtooTransport.create(TIMINGS);
+    transport = loopbackTransport();
   });
   after(async () => {
     await transport.close();
@@ -41,20 +44,17 @@ describe(ProtooTransport.name, () => {
   it('should receive at least 80 % of the subject frames from a real clip through the SFU', async () => {
     const roomId = nextRoom();
     const listener = recordingListener();
-    const connection = await transport.join(
-      { flowId: 'f1', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' },
-      listener,
-      signal(),
-    );
+    const connection = await transport.join(joinRequest('f1', server.url(roomId, 'vision')), listener, signal());
     const bot = await SubjectBot.join({ wsUrl: server.url(roomId, 'subject'), video: { kind: 'clip', file: CLIP(), seconds: 2 }, fps: 15 });
     try {
       await waitUntil(() => listener.frames.count > 0, 8000, 'the first subject frame');
       assert.deepEqual(listener.events, ['started']);
       const sent0 = bot.framesSent;
-      const received0 = connection.stats?.().framesReceived ?? 0;
+      // Every decoded frame goes straight to the listener (the flow's frame gate): no buffer drops one before it.
+      const received0 = listener.frames.count;
       await waitUntil(() => bot.framesSent - sent0 >= 45, 8000, '45 more frames sent by the bot');
       await new Promise((resolve) => setTimeout(resolve, 300)); // frames in flight
-      const received = (connection.stats?.().framesReceived ?? 0) - received0;
+      const received = listener.frames.count - received0;
       const sent = bot.framesSent - sent0;
       assert.ok(received >= 0.8 * sent, `received ${received} of ${sent} frames`);
       const frame = listener.frames.last;
@@ -67,11 +67,7 @@ describe(ProtooTransport.name, () => {
 
   it('should send the subject their own video mirrored, with the instruction drawn over it', async () => {
     const roomId = nextRoom();
-    const connection = await transport.join(
-      { flowId: 'f2', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' },
-      recordingListener(),
-      signal(),
-    );
+    const connection = await transport.join(joinRequest('f2', server.url(roomId, 'vision')), recordingListener(), signal());
     const bot = await SubjectBot.join({ wsUrl: server.url(roomId, 'subject'), video: { kind: 'halves' } });
     try {
       connection.show({ phase: 'instructing', text: 'Mira a la cámara. Te pediremos unos gestos: ñandú, acción.' });
@@ -98,11 +94,7 @@ describe(ProtooTransport.name, () => {
   it('should tell the subject left when their peer leaves, then leave the room cleanly', async () => {
     const roomId = nextRoom();
     const listener = recordingListener();
-    const connection = await transport.join(
-      { flowId: 'f3', wsUrl: server.url(roomId, 'vision'), displayName: 'Vision' },
-      listener,
-      signal(),
-    );
+    const connection = await transport.join(joinRequest('f3', server.url(roomId, 'vision')), listener, signal());
     const bot = await SubjectBot.join({ wsUrl: server.url(roomId, 'subject'), video: { kind: 'flat', luma: 120 } });
     await waitUntil(() => listener.events.includes('started'), 8000, 'the subject video');
     bot.close();
@@ -116,13 +108,32 @@ describe(ProtooTransport.name, () => {
     assert.equal(transport.openConnections, 0);
   });
 
+  it('should stop waiting for an unanswered leaveRoom when the flow stops it, leaving nothing open', async () => {
+    const stuck = await RoomServer.create({ leaveRoomUnanswered: true });
+    const stuckTransport = loopbackTransport();
+    try {
+      const connection = await stuckTransport.join(joinRequest('f-stuck', stuck.url('r', 'vision')), recordingListener(), signal());
+      const started = performance.now();
+      // As the flow machine at its leave timeout: the wait is cut, the room released at once.
+      await connection.close(AbortSignal.timeout(200));
+      const elapsed = performance.now() - started;
+      assert.equal(stuck.leaveRoomCalls, 1, 'leaveRoom was sent');
+      assert.ok(elapsed < TEST_REQUEST_TIMEOUT_S * 1000 - 500, `released after ${elapsed.toFixed(0)} ms, not at the request timeout`);
+      assert.equal(stuckTransport.openConnections, 0);
+      await waitUntil(() => stuck.peerIds('r').length === 0, 2000, 'the room to be empty');
+    } finally {
+      await stuckTransport.close();
+      await stuck.close();
+    }
+  });
+
   it('should keep two connections in two rooms apart', async () => {
     const [roomA, roomB] = [nextRoom(), nextRoom()];
     const a = recordingListener();
     const b = recordingListener();
     const connections: RoomConnection[] = await Promise.all([
-      transport.join({ flowId: 'fa', wsUrl: server.url(roomA, 'vision'), displayName: 'Vision' }, a, signal()),
-      transport.join({ flowId: 'fb', wsUrl: server.url(roomB, 'vision'), displayName: 'Vision' }, b, signal()),
+      transport.join(joinRequest('fa', server.url(roomA, 'vision')), a, signal()),
+      transport.join(joinRequest('fb', server.url(roomB, 'vision')), b, signal()),
     ]);
     const bots = await Promise.all([
       SubjectBot.join({ wsUrl: server.url(roomA, 'subject'), video: { kind: 'flat', luma: 50 } }),
@@ -150,16 +161,17 @@ describe(ProtooTransport.name, () => {
 });
 
 describe(`${ProtooTransport.name} failures`, () => {
-  const transport = ProtooTransport.create(TIMINGS);
+  const transport = loopbackTransport();
   after(() => transport.close());
 
-  async function assertJoinFails(wsUrl: string, pattern: RegExp): Promise<void> {
+  /** Joins as a flow does (aborted at its join timeout, or at `abortAfterMs`) and expects the rejection. */
+  async function assertJoinFails(wsUrl: string, pattern: RegExp, abortAfterMs = JOIN_TIMEOUT_MS): Promise<void> {
     const started = performance.now();
     await assert.rejects(
-      transport.join({ flowId: 'x', wsUrl, displayName: 'Vision' }, recordingListener(), signal()),
+      transport.join(joinRequest('x', wsUrl), recordingListener(), AbortSignal.timeout(abortAfterMs)),
       (error: unknown) => error instanceof VisionError && error.reason === 'transport_failed' && pattern.test(error.message),
     );
-    assert.ok(performance.now() - started < TIMINGS.joinTimeoutMs + 1500, 'rejected within the join timeout');
+    assert.ok(performance.now() - started < JOIN_TIMEOUT_MS + 1500, 'rejected within the join timeout');
     assert.equal(transport.openConnections, 0);
   }
 
@@ -172,11 +184,7 @@ describe(`${ProtooTransport.name} failures`, () => {
     const server = await RoomServer.create();
     const listener = recordingListener();
     try {
-      const connection = await transport.join(
-        { flowId: 'f5', wsUrl: server.url('r', 'vision'), displayName: 'Vision' },
-        listener,
-        signal(),
-      );
+      const connection = await transport.join(joinRequest('f5', server.url('r', 'vision')), listener, signal());
       await server.close();
       await waitUntil(() => listener.events.includes('failed'), 5000, 'onFailed');
       assert.equal((listener.errors[0] as VisionError).reason, 'transport_failed');
@@ -215,6 +223,20 @@ describe(`${ProtooTransport.name} failures`, () => {
     } finally {
       for (const socket of held) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('should reject a join stuck behind an open socket as soon as the flow aborts it, leaving nothing open', async () => {
+    const mute = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'protoo' }); // never answers
+    await new Promise((resolve) => mute.once('listening', resolve));
+    try {
+      const started = performance.now();
+      await assertJoinFails(`ws://127.0.0.1:${(mute.address() as AddressInfo).port}/?roomId=r&peerId=p`, /cancelled/, 300);
+      assert.ok(performance.now() - started < TEST_REQUEST_TIMEOUT_S * 1000, 'rejected at the abort, before any request timeout');
+      await waitUntil(() => mute.clients.size === 0, 2000, 'the socket to be closed');
+    } finally {
+      for (const ws of mute.clients) ws.terminate();
+      await new Promise((resolve) => mute.close(resolve));
     }
   });
 

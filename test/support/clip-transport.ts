@@ -1,7 +1,8 @@
 /** A TransportPort that "joins" at once and plays fixture clips as the subject's camera, in real time. */
 import { videoFrames } from '../../scripts/video-frames';
 import type { I420Frame } from '../../src/common/image';
-import type { JoinRequest, RoomConnection, RoomListener, TransportPort, InstructionScreen } from '../../src/transport/transport.port';
+import type { InstructionScreen } from '../../src/render/instruction-screen';
+import type { JoinRequest, RoomConnection, RoomListener, TransportPort } from '../../src/transport/transport.port';
 
 /** A part of a clip to play. */
 export interface ClipSegment {

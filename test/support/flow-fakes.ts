@@ -7,7 +7,8 @@ import type { FaceObservation, ObservedFace } from '../../src/face/face-observat
 import { defineChallenge } from '../../src/liveness/challenge-definition';
 import type { MatcherPort, MatchResult } from '../../src/matcher/matcher.port';
 import type { ReferencePort, ReferenceSet } from '../../src/references/reference.port';
-import type { InstructionScreen, JoinRequest, RoomConnection, RoomListener, TransportPort } from '../../src/transport/transport.port';
+import type { InstructionScreen } from '../../src/render/instruction-screen';
+import type { JoinRequest, RoomConnection, RoomListener, TransportPort } from '../../src/transport/transport.port';
 
 export const tinyImage = (): RawImage => ({ width: 2, height: 2, channels: 3, data: new Uint8Array(12) });
 

@@ -7,7 +7,7 @@ import { FlowBiometrics } from '../../src/flow/flow-biometrics';
 import { ANALYSIS_ERROR_BUDGET, flowMachine, outcomeOf } from '../../src/flow/flow.machine';
 import type { FlowContext, FlowEvent, SendCallbackInput } from '../../src/flow/flow.types';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
-import type { InstructionScreen } from '../../src/transport/transport.port';
+import type { InstructionScreen } from '../../src/render/instruction-screen';
 import {
   face,
   FakeCallbacks,

@@ -125,6 +125,30 @@ describe(InstructionRenderer.name, () => {
     assert.ok(Math.abs(filled - empty) > 40, `progress drawn (${filled.toFixed(0)} vs ${empty.toFixed(0)})`);
   });
 
+  it('should count a challenge down from its deadline on every frame, with no new screen shown', () => {
+    let now = 0;
+    const challenge = (endsAtMs: number) => ({
+      phase: 'challenge' as const,
+      text: 'Blink',
+      challenge: { index: 1, total: 2, endsAtMs, progress: 0 },
+    });
+    const renderer = new InstructionRenderer(() => now);
+    renderer.setScreen(challenge(10_000));
+    const at = (ms: number) => {
+      now = ms;
+      return Buffer.from(renderer.render()); // a copy: the next render reuses the buffer
+    };
+    const tenLeft = at(0);
+    assert.ok(at(400).equals(tenLeft), '9.6 s left still shows 10');
+    const sevenLeft = at(3000);
+    assert.ok(!sevenLeft.equals(tenLeft), 'the countdown moved without a new screen');
+    // The same picture as a screen whose deadline is 7 s away: it shows 7.
+    const fresh = new InstructionRenderer(() => 0);
+    fresh.setScreen(challenge(7000));
+    assert.ok(Buffer.from(fresh.render()).equals(sevenLeft), 'shows 7 s left');
+    assert.ok(!at(11_000).equals(sevenLeft), 'past the deadline it shows 0');
+  });
+
   it('should draw the final statuses in different colours', () => {
     const chroma = (phase: 'verified' | 'not_verified') => {
       const renderer = new InstructionRenderer();

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
-import { sniffImageType } from '../../src/references/image-loader';
+import { sniffImageType } from '../src/references/image-loader';
 
 /** A callback the controller received. */
 export interface ReceivedCallback {

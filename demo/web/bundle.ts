@@ -6,9 +6,9 @@
 import { build } from 'esbuild';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../support/fixtures';
+import { REPO_ROOT } from '../../test/support/fixtures';
 
-const SOURCE_DIR = join(REPO_ROOT, 'test', 'demo', 'web');
+const SOURCE_DIR = join(REPO_ROOT, 'demo', 'web');
 
 /** Where the built page is. */
 export const WEB_DIST_DIR = join(REPO_ROOT, 'dist', 'web');

@@ -1,5 +1,5 @@
 /** The JSON the demo web server and the subject page exchange (types only: the page bundle imports them too). */
-import type { FlowView } from '../../../src/api/flow-view.dto';
+import type { FlowView } from '../../src/api/flow-view.dto';
 
 /** POST /api/verify: the page asks for a verification of whoever is in front of its camera. */
 export interface VerifyRequest {

@@ -1,10 +1,12 @@
-import { nonstandard } from '@roamhq/wrtc';
-import { Device, types, version as mediasoupClientVersion } from 'mediasoup-client';
+import { Device, version as mediasoupClientVersion, types } from 'mediasoup-client';
 import { Peer, ProtooRequest } from 'protoo-client';
 import { messageOf, VisionError } from '../common/errors';
 import type { I420Frame } from '../common/image';
-import { FlowLog, flowLog } from '../observability/logger';
-import { InstructionRenderer, VIDEO_HEIGHT, VIDEO_WIDTH } from '../render/instruction-renderer';
+import type { FlowLog } from '../observability/logger';
+import type { InstructionRenderer } from '../render/instruction-renderer';
+import type { InstructionScreen } from '../render/instruction-screen';
+import { InstructionVideo } from './instruction-video';
+import { MediasoupPeer } from './mediasoup-peer';
 import {
   ClientRequests,
   WebRtcTransportInfo,
@@ -14,23 +16,15 @@ import {
   ServerRequest,
   unreachable,
 } from './protoo-messages';
-import type { InstructionScreen, JoinRequest, RoomConnection, RoomListener, RoomStats } from './transport.port';
-import { installWebRtcGlobals } from './webrtc-globals';
 import type { RoomServerPolicy } from './room-server-policy';
 import { RoomSocket, RoomSocketLimits } from './room-socket';
+import { SubjectVideo } from './subject-video';
+import type { JoinRequest, RoomConnection, RoomListener } from './transport.port';
+import { installWebRtcGlobals } from './webrtc-globals';
 
-/**
- * Ceiling of the instruction video's bitrate, bit/s. Left alone, the encoder climbs to what loopback allows and
- * spends CPU on it: bench:transport 13.5 % of a core per flow unbounded, 12.2 % at 500 kbit/s, 11.5 % at 300;
- * at 300 kbit/s (640x480, 10 fps) the mirrored face is clear and the instruction text sharp.
- */
-const INSTRUCTION_VIDEO_MAX_BITRATE = 300_000;
-
-/** Timing, policy and bounds of one room connection. */
-export interface RoomConnectionOptions {
-  /** Connect, join and start producing within this, or the join fails. */
-  joinTimeoutMs: number;
-  /** Each protoo request must be answered within this. */
+/** Timing, policy and bounds of one room. */
+export interface RoomOptions {
+  /** Each protoo request (and the WebSocket's opening handshake) must be answered within this. */
   requestTimeoutMs: number;
   /** Frame rate of the outgoing instruction video. */
   fps: number;
@@ -49,13 +43,10 @@ export interface RoomLimits extends RoomSocketLimits {
   maxPeers: number;
 }
 
-/** Told once when a joined connection has released everything. */
-export type OnReleased = (connection: ProtooRoomConnection) => void;
+/** Told once when a joined room has released everything. */
+export type OnReleased = (room: ProtooRoom) => void;
 
-/** Waits this long at most for the answer to `leaveRoom` when closing. */
-const LEAVE_TIMEOUT_MS = 1000;
-
-type Closable = { close(): void; closed?: boolean };
+type Closable = { close(): void };
 
 /** Where a ws_url points, without its query (logs and errors never carry more than that). */
 function whereOf(wsUrl: string): string {
@@ -72,53 +63,51 @@ function transportFailed(message: string, cause?: unknown): VisionError {
 }
 
 /**
- * One joined mediasoup room, spoken to through protoo like a mediasoup-demo client: it consumes the subject's
- * video and produces the instruction video. Built by `join`; close() is idempotent and leaves no timer,
- * socket or native handle behind.
+ * One joined mediasoup room, spoken to through protoo like a mediasoup-demo client: the signalling, the subject's
+ * video in (a SubjectVideo into the listener) and the instruction video out (an InstructionVideo of the renderer
+ * it is given). Built by `join`; close() is idempotent and leaves no timer, socket or native handle behind.
  */
-export class ProtooRoomConnection implements RoomConnection {
+export class ProtooRoom implements RoomConnection {
   private readonly log: FlowLog;
   private readonly where: string;
   private readonly socket: RoomSocket;
   private readonly peer: Peer;
   /** Answers received from the room server (a socket closed before the first is a refused peer). */
   private answers = 0;
-  private readonly device = new Device({ handlerName: 'Chrome111' });
-  private readonly renderer = new InstructionRenderer();
-  private readonly counters: RoomStats = { framesReceived: 0, framesDelivered: 0, framesDropped: 0, framesSent: 0 };
   private readonly owned: Closable[] = [];
   private readonly otherPeers = new Set<string>();
-  private sendTransport?: types.Transport;
-  private recvTransport?: types.Transport;
-  private source?: nonstandard.RTCVideoSource;
-  private subject?: { peerId: string; consumer: types.Consumer; sink: nonstandard.RTCVideoSink };
+  private media?: MediasoupPeer;
+  private subject?: SubjectVideo;
   private subjectGone = false;
-  private pendingFrame?: I420Frame;
-  private delivery?: NodeJS.Immediate;
-  private ticker?: NodeJS.Timeout;
+  private videoStarted = false;
   private joined = false;
   private closed = false;
   private closing?: Promise<void>;
   private failedOnce = false;
-  /** Rejects when the connection breaks while joining, so the join fails at once instead of at its timeout. */
+  /** Rejects when the room breaks while joining, so the join fails at once. */
   private readonly broken: Promise<never>;
   private breakJoin!: (error: VisionError) => void;
   /** Resolves when the socket ended, whoever ended it. */
   private readonly socketGone: Promise<void>;
   private socketEnded!: () => void;
+  /** Resolves when the owner stops waiting for the leave to be acknowledged. */
+  private readonly leaveCut: Promise<void>;
+  private cutLeave!: () => void;
 
   private constructor(
     private readonly request: JoinRequest,
     private readonly listener: RoomListener,
-    private readonly options: RoomConnectionOptions,
+    private readonly renderer: InstructionRenderer,
+    private readonly options: RoomOptions,
     private readonly onReleased: OnReleased,
   ) {
-    this.log = flowLog(request.flowId, undefined, { component: 'transport' });
+    this.log = request.log;
     this.where = whereOf(request.wsUrl);
     this.broken = new Promise<never>((_, reject) => (this.breakJoin = reject));
     this.broken.catch(() => undefined);
     this.socketGone = new Promise<void>((resolve) => (this.socketEnded = resolve));
-    this.socket = new RoomSocket(request.wsUrl, options.policy, options.limits);
+    this.leaveCut = new Promise<void>((resolve) => (this.cutLeave = resolve));
+    this.socket = new RoomSocket(request.wsUrl, options.policy, options.limits, options.requestTimeoutMs);
     this.peer = new Peer(this.socket);
     this.peer.on('failed', () =>
       this.fail(transportFailed(`cannot open the protoo WebSocket to ${this.where}: ${this.socket.end?.reason || 'refused'}`)),
@@ -131,22 +120,26 @@ export class ProtooRoomConnection implements RoomConnection {
     });
   }
 
-  /** Joins the room of `request.wsUrl`; rejects with VisionError('transport_failed') within the join timeout. */
+  /**
+   * Joins the room of `request.wsUrl`, showing what `renderer` draws; rejects with VisionError('transport_failed')
+   * when the room fails or `signal` aborts (the flow's join timeout: the room has no deadline of its own).
+   */
   static async join(
     request: JoinRequest,
     listener: RoomListener,
     signal: AbortSignal,
-    options: RoomConnectionOptions,
+    renderer: InstructionRenderer,
+    options: RoomOptions,
     onReleased: OnReleased = () => undefined,
-  ): Promise<ProtooRoomConnection> {
+  ): Promise<ProtooRoom> {
     installWebRtcGlobals();
-    const connection = new ProtooRoomConnection(request, listener, options, onReleased);
+    const room = new ProtooRoom(request, listener, renderer, options, onReleased);
     try {
-      await connection.withinJoinDeadline(signal, () => connection.setUp());
-      return connection;
+      await room.unlessAborted(signal, () => room.setUp());
+      return room;
     } catch (error) {
-      await connection.close();
-      throw error instanceof VisionError ? error : transportFailed(`joining ${connection.where} failed: ${messageOf(error)}`, error);
+      await room.close();
+      throw error instanceof VisionError ? error : transportFailed(`joining ${room.where} failed: ${messageOf(error)}`, error);
     }
   }
 
@@ -160,34 +153,23 @@ export class ProtooRoomConnection implements RoomConnection {
     return this.closed;
   }
 
-  /** Frame counters of this connection (for metrics and benchmarks). */
-  stats(): RoomStats {
-    return { ...this.counters };
-  }
-
-  /** Leaves the room (leaveRoom when the server supports it) and releases everything. Idempotent. */
-  close(): Promise<void> {
+  close(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) this.cutLeave();
+    else signal?.addEventListener('abort', () => this.cutLeave(), { once: true });
     this.closing ??= this.release();
     return this.closing;
   }
 
-  private async withinJoinDeadline(signal: AbortSignal, steps: () => Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+  private async unlessAborted(signal: AbortSignal, steps: () => Promise<void>): Promise<void> {
     let onAbort: (() => void) | undefined;
-    const stop = new Promise<never>((_, reject) => {
-      const seconds = this.options.joinTimeoutMs / 1000;
-      timer = setTimeout(
-        () => reject(transportFailed(`joining the room at ${this.where} timed out after ${seconds} s`)),
-        this.options.joinTimeoutMs,
-      );
+    const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(transportFailed('joining the room was cancelled'));
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      await Promise.race([steps(), stop, this.broken]);
+      await Promise.race([steps(), aborted, this.broken]);
     } finally {
-      clearTimeout(timer);
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
   }
@@ -195,35 +177,24 @@ export class ProtooRoomConnection implements RoomConnection {
   /** The mediasoup-demo join sequence. */
   private async setUp(): Promise<void> {
     await this.opened();
-    const routerRtpCapabilities = await this.send('getRouterRtpCapabilities', undefined);
-    await this.device.load({ routerRtpCapabilities });
-    // No sctpCapabilities: no data channel is consumed, so the server opens no SCTP association and offers none.
-    const sendInfo = await this.send('createWebRtcTransport', { forceTcp: false, producing: true, consuming: false });
-    this.sendTransport = this.own(this.device.createSendTransport(await this.transportOptions(sendInfo)));
-    this.wireTransport(this.sendTransport);
-    const recvInfo = await this.send('createWebRtcTransport', { forceTcp: false, producing: false, consuming: true });
-    this.recvTransport = this.own(this.device.createRecvTransport(await this.transportOptions(recvInfo)));
-    this.wireTransport(this.recvTransport);
-    const { peers } = await this.send('join', {
-      displayName: this.request.displayName,
-      device: { flag: 'vision-service', name: 'Vision Service', version: mediasoupClientVersion },
-      rtpCapabilities: this.device.rtpCapabilities,
-    });
-    for (const peer of Array.isArray(peers) ? peers : []) this.trackPeer(peer?.id);
-    this.source = new nonstandard.RTCVideoSource();
-    const track = this.own(this.source.createTrack() as unknown as MediaStreamTrack & Closable, (t) => t.stop());
-    // VP8 costs the least CPU to encode and every browser decodes it.
-    const codec = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
-    this.own(
-      await this.sendTransport.produce({
-        track,
-        codec,
-        encodings: [{ maxBitrate: INSTRUCTION_VIDEO_MAX_BITRATE }],
-        appData: { source: 'vision-instructions' },
+    const media = this.own(
+      await MediasoupPeer.open({
+        device: new Device({ handlerName: 'Chrome111' }),
+        request: (method, data) => this.send(method, data),
+        transportOptions: (info) => this.transportOptions(info),
+        onTransportFailed: (direction) => this.fail(transportFailed(`the ${direction} WebRTC transport to ${this.where} failed`)),
       }),
     );
-    this.sendFrame();
-    this.ticker = setInterval(() => this.sendFrame(), Math.round(1000 / this.options.fps));
+    this.media = media;
+    const peers = await media.join(this.request.displayName, {
+      flag: 'vision-service',
+      name: 'Vision Service',
+      version: mediasoupClientVersion,
+    });
+    for (const peer of peers) this.trackPeer(peer?.id);
+    const video = this.own(new InstructionVideo(this.renderer, this.options.fps), (v) => v.stop());
+    this.own(await media.produce(video.producerOptions(media)));
+    video.start();
     this.joined = true;
     this.log.log(`joined the room at ${this.where} (${this.otherPeers.size} other peers)`);
   }
@@ -280,8 +251,8 @@ export class ProtooRoomConnection implements RoomConnection {
     return new Promise((resolve) => this.peer.on('open', resolve));
   }
 
-  /** Keeps a resource to release on close; releases it at once when the connection closed meanwhile. */
-  private own<T extends object>(resource: T, release: (r: T) => void = (r) => (r as Closable).close()): T {
+  /** Keeps a resource to release on close; releases it at once when the room closed meanwhile. */
+  private own<T extends object>(resource: T, release: (r: T) => void = (r) => (r as unknown as Closable).close()): T {
     const closable: Closable = { close: () => release(resource) };
     if (this.closed) {
       closable.close();
@@ -291,24 +262,9 @@ export class ProtooRoomConnection implements RoomConnection {
     return resource;
   }
 
-  private wireTransport(transport: types.Transport): void {
-    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      this.send('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
-    });
-    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-      this.send('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(({ id }) => callback({ id }), errback);
-    });
-    transport.on('connectionstatechange', (state) => {
-      if (state === 'failed') this.fail(transportFailed(`the ${transport.direction} WebRTC transport to ${this.where} failed`));
-    });
-  }
-
   /** A protoo request with its own timeout; `ok: false` answers and timeouts become VisionErrors. */
-  private async send<M extends keyof ClientRequests>(
-    method: M,
-    data: ClientRequests[M]['data'],
-    timeoutMs = this.options.requestTimeoutMs,
-  ): Promise<ClientRequests[M]['answer']> {
+  private async send<M extends keyof ClientRequests>(method: M, data: ClientRequests[M]['data']): Promise<ClientRequests[M]['answer']> {
+    const timeoutMs = this.options.requestTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(transportFailed(`the room server did not answer ${method} within ${timeoutMs / 1000} s`)), timeoutMs);
@@ -344,19 +300,9 @@ export class ProtooRoomConnection implements RoomConnection {
         // Only the subject's camera is decoded: the first video of another peer.
         if (d.kind !== 'video') throw new Error('audio is not consumed');
         if (this.subject || this.subjectGone) throw new Error('only the subject video is consumed');
-        if (!this.recvTransport || this.closed) throw new Error('not ready to consume');
-        const consumer = this.own(
-          await this.recvTransport.consume({
-            id: d.id,
-            producerId: d.producerId,
-            kind: d.kind,
-            rtpParameters: d.rtpParameters,
-            appData: { peerId: d.peerId },
-          }),
-        );
-        const sink = this.own(new nonstandard.RTCVideoSink(consumer.track as never), (s) => s.stop());
-        sink.onframe = ((event: { frame: { width: number; height: number; data: Uint8Array } }) => this.onFrame(event.frame)) as never;
-        this.subject = { peerId: d.peerId, consumer, sink };
+        if (!this.media || this.closed) throw new Error('not ready to consume');
+        const consumer = this.own(await this.media.consume(d, { peerId: d.peerId }));
+        this.subject = this.own(new SubjectVideo(d.peerId, consumer, (frame) => this.onSubjectFrame(frame)), (video) => video.stop());
         this.otherPeers.add(d.peerId);
         accept();
         this.log.log(`consuming the subject video of peer ${String(d.peerId).slice(0, 100)}`);
@@ -398,43 +344,21 @@ export class ProtooRoomConnection implements RoomConnection {
   private subjectLeft(why: string): void {
     if (this.subjectGone || this.closed) return;
     this.subjectGone = true;
-    if (this.subject) {
-      this.subject.sink.stop();
-      this.subject.consumer.close();
-    }
+    this.subject?.stop();
     this.log.log(`the subject left: ${why}`);
     this.listener.onSubjectLeft();
   }
 
-  /** Latest frame wins: at most one frame waits for delivery; a newer one replaces it and counts as dropped. */
-  private onFrame(raw: { width: number; height: number; data: Uint8Array }): void {
+  /** Each subject frame: the mirrored background of the instruction video, then the flow. */
+  private onSubjectFrame(frame: I420Frame): void {
     if (this.closed || this.subjectGone) return;
-    this.counters.framesReceived++;
-    const frame: I420Frame = {
-      width: raw.width,
-      height: raw.height,
-      data: new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength),
-      timestampMs: performance.now(),
-    };
+    // First: the renderer copies it, and the flow may hand the buffer on (detach it) to a face worker.
     this.renderer.setSubjectFrame(frame);
-    if (this.pendingFrame) this.counters.framesDropped++;
-    this.pendingFrame = frame;
-    this.delivery ??= setImmediate(() => this.deliver());
-  }
-
-  private deliver(): void {
-    this.delivery = undefined;
-    const frame = this.pendingFrame;
-    this.pendingFrame = undefined;
-    if (!frame || this.closed) return;
-    if (this.counters.framesDelivered++ === 0) this.listener.onSubjectVideoStarted();
+    if (!this.videoStarted) {
+      this.videoStarted = true;
+      this.listener.onSubjectVideoStarted();
+    }
     this.listener.onSubjectFrame(frame);
-  }
-
-  private sendFrame(): void {
-    if (!this.source || this.closed) return;
-    this.source.onFrame({ width: VIDEO_WIDTH, height: VIDEO_HEIGHT, data: this.renderer.render() });
-    this.counters.framesSent++;
   }
 
   /** A failure for good: rejects the join while joining, otherwise tells the listener once; then releases. */
@@ -454,17 +378,14 @@ export class ProtooRoomConnection implements RoomConnection {
   private async release(): Promise<void> {
     const wasJoined = this.joined && this.peer.connected && !this.failedOnce;
     this.closed = true;
-    clearInterval(this.ticker);
-    if (this.delivery) clearImmediate(this.delivery);
-    this.pendingFrame = undefined;
     if (wasJoined) {
       // Stock mediasoup-demo rejects leaveRoom, which is fine: closing the socket leaves too. The 2060 server
       // closes the socket (code 4000) before it answers: that close is the answer.
-      const leave = this.send('leaveRoom', undefined, Math.min(LEAVE_TIMEOUT_MS, this.options.requestTimeoutMs));
-      await Promise.race([leave, this.socketGone]).catch((error) => this.log.debug(`leaveRoom: ${messageOf(error)}`));
+      const leave = this.send('leaveRoom', undefined);
+      await Promise.race([leave, this.socketGone, this.leaveCut]).catch((error) => this.log.debug(`leaveRoom: ${messageOf(error)}`));
       leave.catch(() => undefined);
     }
-    // Children before parents: sink, consumer, producer, track, then the transports, then the socket.
+    // Children before parents: subject video, producer, instruction video, then the transports, then the socket.
     for (const resource of this.owned.reverse()) {
       try {
         resource.close();

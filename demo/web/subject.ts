@@ -3,9 +3,10 @@
  * for a verification, joins the mediasoup room over protoo like a mediasoup-demo client, shows the service's
  * video and follows the flow until the controller got its callback.
  */
-import { Device, types } from 'mediasoup-client';
+import { Device } from 'mediasoup-client';
 import { Peer, WebSocketTransport } from 'protoo-client';
-import type { ClientRequests, ServerRequests } from '../../../src/transport/protoo-messages';
+import { MediasoupPeer } from '../../src/transport/mediasoup-peer';
+import type { ServerRequests } from '../../src/transport/protoo-messages';
 import type { FlowStatus, VerifyAnswer, VerifyRequest } from './api';
 
 const POLL_MS = 500;
@@ -43,13 +44,10 @@ async function playedFor(video: HTMLVideoElement, seconds: number): Promise<void
 /** One protoo connection to the room: publishes `track`, shows the first video offered to it in `screen`. */
 class RoomClient {
   private readonly peer: Peer;
+  private media?: MediasoupPeer;
 
   constructor(wsUrl: string) {
     this.peer = new Peer(new WebSocketTransport(wsUrl, { retry: { retries: 0 } }));
-  }
-
-  private request<M extends keyof ClientRequests>(method: M, data: ClientRequests[M]['data']): Promise<ClientRequests[M]['answer']> {
-    return this.peer.request(method, data);
   }
 
   async join(track: MediaStreamTrack, screen: HTMLVideoElement): Promise<void> {
@@ -58,19 +56,13 @@ class RoomClient {
       this.peer.on('failed', () => reject(new Error('cannot reach the room server')));
     });
     this.peer.on('disconnected', () => setStep('The room server closed the connection.'));
-    const device = new Device();
-    await device.load({ routerRtpCapabilities: await this.request('getRouterRtpCapabilities', undefined) });
-    const send = this.wire(
-      device.createSendTransport(await this.request('createWebRtcTransport', { forceTcp: false, producing: true, consuming: false })),
-    );
-    const recv = this.wire(
-      device.createRecvTransport(await this.request('createWebRtcTransport', { forceTcp: false, producing: false, consuming: true })),
-    );
+    const media = await MediasoupPeer.open({ device: new Device(), request: (method, data) => this.peer.request(method, data) });
+    this.media = media;
     this.peer.on('request', (req, accept, reject) => {
       if (req.method !== 'newConsumer') return reject(403, 'not consumed');
       const offer = req.data as ServerRequests['newConsumer'];
       if (offer.kind !== 'video') return reject(403, 'only video is shown');
-      recv.consume({ id: offer.id, producerId: offer.producerId, kind: offer.kind, rtpParameters: offer.rtpParameters }).then(
+      media.consume(offer).then(
         (consumer) => {
           screen.srcObject = new MediaStream([consumer.track]);
           accept();
@@ -78,26 +70,13 @@ class RoomClient {
         (error: Error) => reject(500, error.message),
       );
     });
-    await this.request('join', {
-      displayName: 'Subject',
-      device: { flag: 'browser', name: 'vision-demo-page', version: '1' },
-      rtpCapabilities: device.rtpCapabilities,
-    });
-    await send.produce({ track, appData: { source: 'webcam' } });
+    await media.join('Subject', { flag: 'browser', name: 'vision-demo-page', version: '1' });
+    await media.produce({ track, appData: { source: 'webcam' } });
   }
 
   close(): void {
+    this.media?.close();
     this.peer.close();
-  }
-
-  private wire(transport: types.Transport): types.Transport {
-    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      this.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
-    });
-    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-      this.request('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(callback, errback);
-    });
-    return transport;
   }
 }
 

@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 5001);
   const host = process.env.HOST ?? '0.0.0.0';
   const controller = await DemoController.create({
-    assetsDir: process.env.ASSETS_DIR ?? join(__dirname, '..', '..', '..', 'test', 'assets'),
+    assetsDir: process.env.ASSETS_DIR ?? join(__dirname, '..', '..', 'test', 'assets'),
     port,
     host,
     publicBaseUrl: process.env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
