@@ -1,6 +1,7 @@
 import { nonstandard } from '@roamhq/wrtc';
 import { Device, types, version as mediasoupClientVersion } from 'mediasoup-client';
 import { Peer, ProtooRequest } from 'protoo-client';
+import { withTimeout } from '../common/deadline';
 import { messageOf, VisionError } from '../common/errors';
 import type { I420Frame } from '../common/image';
 import { FlowLog, flowLog } from '../observability/logger';
@@ -171,25 +172,13 @@ export class ProtooRoomConnection implements RoomConnection {
     return this.closing;
   }
 
-  private async withinJoinDeadline(signal: AbortSignal, steps: () => Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stop = new Promise<never>((_, reject) => {
-      const seconds = this.options.joinTimeoutMs / 1000;
-      timer = setTimeout(
-        () => reject(transportFailed(`joining the room at ${this.where} timed out after ${seconds} s`)),
-        this.options.joinTimeoutMs,
-      );
-      onAbort = () => reject(transportFailed('joining the room was cancelled'));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+  private withinJoinDeadline(signal: AbortSignal, steps: () => Promise<void>): Promise<void> {
+    const { joinTimeoutMs } = this.options;
+    const late = () => transportFailed(`joining the room at ${this.where} timed out after ${joinTimeoutMs / 1000} s`);
+    return withTimeout(Promise.race([steps(), this.broken]), joinTimeoutMs, late, {
+      signal,
+      onAbort: () => transportFailed('joining the room was cancelled'),
     });
-    try {
-      await Promise.race([steps(), stop, this.broken]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal.removeEventListener('abort', onAbort);
-    }
   }
 
   /** The mediasoup-demo join sequence. */
@@ -309,19 +298,14 @@ export class ProtooRoomConnection implements RoomConnection {
     data: ClientRequests[M]['data'],
     timeoutMs = this.options.requestTimeoutMs,
   ): Promise<ClientRequests[M]['answer']> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(transportFailed(`the room server did not answer ${method} within ${timeoutMs / 1000} s`)), timeoutMs);
-    });
     try {
-      const answer = (await Promise.race([this.peer.request(method, data), timeout])) as ClientRequests[M]['answer'];
+      const late = () => transportFailed(`the room server did not answer ${method} within ${timeoutMs / 1000} s`);
+      const answer = (await withTimeout(this.peer.request(method, data), timeoutMs, late)) as ClientRequests[M]['answer'];
       this.answers++;
       return answer;
     } catch (error) {
       if (error instanceof VisionError) throw error;
       throw transportFailed(`the room server refused ${method}: ${messageOf(error)}`, error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
