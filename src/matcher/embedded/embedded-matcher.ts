@@ -4,7 +4,7 @@ import { flowLog } from '../../observability/logger';
 import type { ReferenceImage } from '../../references/reference.port';
 import { aggregateDistances, MatchPolicy } from '../match-policy';
 import type { MatcherPort, MatchResult, PairScore } from '../matcher.port';
-import { cosineDistance } from './distance';
+import { cosineDistance } from '../../common/distance';
 import type { EmbeddingModelName, EmbeddingRuntime } from '../../face-embedding/embedding-model';
 import { EmbeddingPool, ImageEmbedding } from './embedding-pool';
 import { DEFAULT_THRESHOLDS } from './thresholds';
