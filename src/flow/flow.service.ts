@@ -108,19 +108,14 @@ export class FlowService implements BeforeApplicationShutdown {
 
   /** The durations and budgets every new flow gets. */
   settings(): FlowSettings {
-    const f = this.config.flow;
-    const c = this.config.callbacks;
+    const { faceLostMs, ...times } = this.config.settings.flow;
+    const c = this.config.settings.callbacks;
     return {
-      flowTimeoutMs: f.FLOW_TIMEOUT_S * 1000,
-      joinTimeoutMs: f.JOIN_TIMEOUT_S * 1000,
-      instructionMs: f.INSTRUCTION_S * 1000,
-      challengeTimeoutMs: f.CHALLENGE_TIMEOUT_S * 1000,
-      resultDisplayMs: f.RESULT_DISPLAY_S * 1000,
-      leaveTimeoutMs: f.LEAVE_TIMEOUT_S * 1000,
-      callbackMaxAttempts: c.CALLBACK_MAX_ATTEMPTS,
-      callbackBackoffMs: c.CALLBACK_BACKOFF_MS,
+      ...times,
+      callbackMaxAttempts: c.maxAttempts,
+      callbackBackoffMs: c.backoffMs,
       matcherAttempts: 2,
-      liveness: livenessSettingsFor(this.face.descriptorModel, f.FACE_LOST_S * 1000),
+      liveness: livenessSettingsFor(this.face.descriptorModel, faceLostMs),
     };
   }
 
@@ -156,7 +151,7 @@ export class FlowService implements BeforeApplicationShutdown {
       callbacks: this.callbacks,
       plugins: this.challenges.plugins,
       locales: this.locales,
-      displayName: this.config.transport.SERVICE_DISPLAY_NAME,
+      displayName: this.config.settings.transport.displayName,
       frames,
       evidence: new LiveEvidence(EVIDENCE_FRAMES),
       log,
@@ -255,7 +250,7 @@ export class FlowService implements BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
-    const graceMs = this.config.server.SHUTDOWN_GRACE_S * 1000;
+    const graceMs = this.config.settings.server.shutdownGraceMs;
     if (this.flows.size > 0) {
       this.log.warn(`draining: waiting up to ${graceMs / 1000} s for ${this.flows.size} running flows`);
       await settleWithin(
@@ -303,7 +298,7 @@ export class FlowService implements BeforeApplicationShutdown {
         target,
         outcome,
         context.callbackAttempts + 1,
-        AbortSignal.timeout(this.config.callbacks.CALLBACK_TIMEOUT_S * 1000),
+        AbortSignal.timeout(this.config.settings.callbacks.delivery.timeoutMs),
       );
     } catch (error) {
       log.error(`failure callback after the crash was not delivered: ${(error as Error).message}`);

@@ -1,4 +1,4 @@
-import { bool, list, num, str } from '../config/env';
+import { bool, type EnvValues, list, num, str } from '../config/env';
 
 export const transportEnv = {
   SERVICE_DISPLAY_NAME: str('Vision Service', 'Display name of the service in the room'),
@@ -20,3 +20,31 @@ export const transportEnv = {
   ROOM_MAX_MESSAGES_PER_S: num(200, 'protoo messages a room server may send per second', { min: 20, max: 10_000 }),
   ROOM_MAX_PEERS: num(16, 'Peers of a room the service keeps track of (2060 rooms hold 2)', { min: 2, max: 1000 }),
 };
+
+/** How rooms are joined and bounded, ms. */
+export interface TransportSettings {
+  displayName: string;
+  /** The flow's JOIN_TIMEOUT_S: it also bounds the join itself. */
+  joinTimeoutMs: number;
+  requestTimeoutMs: number;
+  fps: number;
+  roomServerAllowlist: readonly string[];
+  forceRelay: boolean;
+  limits: { maxMessageBytes: number; maxMessagesPerSecond: number; maxPeers: number };
+}
+
+export function transportSettings(env: EnvValues<typeof transportEnv>, joinTimeoutMs: number): TransportSettings {
+  return {
+    displayName: env.SERVICE_DISPLAY_NAME,
+    joinTimeoutMs,
+    requestTimeoutMs: env.TRANSPORT_REQUEST_TIMEOUT_S * 1000,
+    fps: env.INSTRUCTION_VIDEO_FPS,
+    roomServerAllowlist: env.ROOM_SERVER_ALLOWLIST,
+    forceRelay: env.USE_MEDIASOUP_ICE_RELAY,
+    limits: {
+      maxMessageBytes: env.ROOM_MAX_MESSAGE_BYTES,
+      maxMessagesPerSecond: env.ROOM_MAX_MESSAGES_PER_S,
+      maxPeers: env.ROOM_MAX_PEERS,
+    },
+  };
+}
