@@ -8,7 +8,7 @@ import { Peer, WebSocketTransport } from 'protoo-client';
 import type { I420Frame } from '../../src/common/image';
 import { ClientRequests, ServerRequests } from '../../src/transport/protoo-messages';
 import { installWebRtcGlobals } from '../../src/transport/webrtc-globals';
-import { videoFrames } from '../../scripts/video-frames';
+import { videoFrames } from '../support/video-frames';
 import { stampFrame } from './frame-marker';
 
 /** What the bot's camera shows. */
@@ -176,7 +176,12 @@ export class SubjectBot {
 
   private async consume(offer: ServerRequests['newConsumer']): Promise<void> {
     if (!this.recv || offer.kind !== 'video') throw new Error('only video is consumed');
-    const consumer = await this.recv.consume({ id: offer.id, producerId: offer.producerId, kind: offer.kind, rtpParameters: offer.rtpParameters });
+    const consumer = await this.recv.consume({
+      id: offer.id,
+      producerId: offer.producerId,
+      kind: offer.kind,
+      rtpParameters: offer.rtpParameters,
+    });
     this.closables.push(() => consumer.close());
     const sink = new nonstandard.RTCVideoSink(consumer.track as never);
     this.closables.push(() => sink.stop());

@@ -7,9 +7,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import { decodeDetections, DETECTOR_SIZE, ssdAnchors, weightedNms } from '../src/face/mediapipe/detector';
-import { letterboxRoi, projectPoint, type Roi } from '../src/face/mediapipe/roi';
-import { type FaceBox, type PadSource, pixelReader } from '../src/pad/pad-crop';
+import { decodeDetections, DETECTOR_SIZE, ssdAnchors, weightedNms } from '../../src/face/mediapipe/detector';
+import { letterboxRoi, projectPoint, type Roi } from '../../src/face/mediapipe/roi';
+import { type FaceBox, type PadSource, pixelReader } from '../../src/pad/pad-crop';
 
 const MODEL = join(__dirname, '..', '..', 'models', 'face_landmarker', 'face_detector.onnx');
 const ANCHORS = ssdAnchors();
