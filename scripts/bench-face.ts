@@ -19,7 +19,8 @@ import { createNamedFaceEngine } from '../src/adapters';
 import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
 import { HumanFaceEngine, type HumanFaceEngineConfig } from '../src/face/human/human-face.engine';
 import type { WorkerFaceEngine } from '../src/face/worker-face-engine';
-import { fixturesDir, median, videoFrames } from './video-frames';
+import { median, videoFrames } from '../test/support/video-frames';
+import { fixturesDir } from '../test/support/fixtures';
 
 async function decode(file: string, count: number, fps: number): Promise<I420Frame[]> {
   const frames: I420Frame[] = [];

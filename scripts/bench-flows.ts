@@ -24,7 +24,7 @@ import { RoomServer } from '../test/harness/room-server';
 import { waitUntil } from '../test/harness/wait';
 import { startApp } from '../test/support/app';
 import { inLoopbackNetns } from './loopback-netns';
-import { median } from './video-frames';
+import { median } from '../test/support/video-frames';
 
 const person = PERFORMERS.d18;
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -105,7 +105,9 @@ async function runBench(): Promise<void> {
   const extra = option('extra', 1);
   const timeoutS = option('timeout', 180);
   const passThrough = Object.fromEntries(
-    ['FACE_WORKERS', 'MATCHER_WORKERS', 'FACE_DETECTOR_SKIP_MS', 'INSTRUCTION_VIDEO_FPS'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+    ['FACE_WORKERS', 'MATCHER_WORKERS', 'FACE_DETECTOR_SKIP_MS', 'INSTRUCTION_VIDEO_FPS'].flatMap((k) =>
+      process.env[k] ? [[k, process.env[k]!]] : [],
+    ),
   );
   const controller = await DemoController.create({ log: () => undefined });
   controller.assets.set('genuine.jpg', await clipStill(person.clip, person.referenceAt));

@@ -9,8 +9,9 @@ import { parseArgs } from 'node:util';
 import type { I420Frame } from '../src/common/image';
 import type { FaceBox } from '../src/pad/pad-crop';
 import { PadScorer } from '../src/pad/pad-scorer';
-import { BlazeFace } from './blazeface';
-import { fixturesDir, median, videoFrames } from './video-frames';
+import { BlazeFace } from '../test/support/blazeface';
+import { median, videoFrames } from '../test/support/video-frames';
+import { fixturesDir } from '../test/support/fixtures';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

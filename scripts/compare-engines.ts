@@ -15,9 +15,9 @@ import type { I420Frame } from '../src/common/image';
 import type { FaceAnalysisPort } from '../src/face/face-analysis.port';
 import { createNamedFaceEngine } from '../src/adapters';
 import { TasksVisionFaceEngine } from '../test/support/tasks-vision/tasks-vision-face.engine';
-import { REPO_ROOT } from '../test/support/fixtures';
+import { fixturesDir, REPO_ROOT } from '../test/support/fixtures';
 import { replayChallenge } from '../test/traces/trace';
-import { analyzeClip, fixturesDir, median, videoFrames } from './video-frames';
+import { analyzeClip, median, videoFrames } from '../test/support/video-frames';
 
 /** In run order: RSS is the process's, so the lighter in-process engine goes first. */
 const ENGINES = ['mediapipe', 'tasks-vision', 'human'] as const;

@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { EMBEDDING_MODELS } from '../src/face-embedding/embedding-model';
 import { loadEmbedder } from '../src/face-embedding/load-embedder';
 import { i420ToRgb } from '../src/face/i420';
-import { cosineDistance } from '../src/matcher/embedded/distance';
+import { cosineDistance } from '../src/common/distance';
 import { equalErrorRate } from '../src/matcher/embedded/error-rates';
 import { FaceDetector } from '../src/matcher/embedded/face-detector';
 import { embedFace } from '../src/matcher/embedded/face-embedder';
-import { fixturesDir, videoFrames } from './video-frames';
+import { videoFrames } from '../test/support/video-frames';
+import { fixturesDir } from '../test/support/fixtures';
 
 function option(argv: string[], name: string, fallback: number): number {
   const at = argv.indexOf(`--${name}`);

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMBEDDING_MODELS, EMBEDDING_RUNTIMES, EmbeddingModelName, EmbeddingRuntime } from '../src/face-embedding/embedding-model';
 import { loadEmbedder } from '../src/face-embedding/load-embedder';
-import { cosineDistance } from '../src/matcher/embedded/distance';
+import { cosineDistance } from '../src/common/distance';
 import { DEFAULT_THRESHOLDS } from '../src/matcher/embedded/thresholds';
 import { toVisionMatcherScale } from '../src/matcher/face-match/vision-matcher-scale';
 import { REMOTE_DEFAULT_THRESHOLD } from '../src/matcher/matcher.env';

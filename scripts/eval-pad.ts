@@ -13,9 +13,10 @@ import { basename, join, relative } from 'node:path';
 import { loadConfig } from '../src/config/app-config';
 import { addScore, closeOpenWindow, EMPTY_PAD_TRACE, type ScoredFrame } from '../src/pad/pad-policy';
 import { PadScorer } from '../src/pad/pad-scorer';
-import { BlazeFace } from './blazeface';
-import { scoreMedia } from './pad-media';
-import { fixturesDir, median } from './video-frames';
+import { BlazeFace } from '../test/support/blazeface';
+import { scoreMedia } from '../test/support/pad-media';
+import { median } from '../test/support/video-frames';
+import { fixturesDir } from '../test/support/fixtures';
 
 /** Attack types (APCER is per type) and bona fide kinds (BPCER per kind). */
 type Label =

@@ -7,13 +7,18 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HumanFaceEngine } from '../src/face/human/human-face.engine';
 import { TRACE_COLUMNS, toTraceRow, type Trace } from '../test/traces/trace';
-import { fixturesDir, videoFrames } from './video-frames';
+import { videoFrames } from '../test/support/video-frames';
+import { fixturesDir } from '../test/support/fixtures';
 
 const TRACE_DIR = join(__dirname, '..', '..', 'test', 'traces');
 
 function clips(filters: string[]): string[] {
   const dirs = [join(fixturesDir(), 'videos'), join(fixturesDir(), 'attacks', 'videos')];
-  const files = dirs.flatMap((dir) => readdirSync(dir).filter((f) => /\.(mp4|avi)$/.test(f)).map((f) => join(dir, f)));
+  const files = dirs.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => /\.(mp4|avi)$/.test(f))
+      .map((f) => join(dir, f)),
+  );
   // The .h264.mp4 copies decode the same pictures as their .webm originals.
   return files.filter((f) => filters.length === 0 || filters.some((x) => basename(f).includes(x)));
 }

@@ -10,7 +10,7 @@ import { createNamedFaceEngine } from '../src/adapters';
 import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
 import { ChallengeRegistry } from '../src/liveness/challenge-registry';
 import { advanceWhenPassed, livenessSettingsFor, currentPassed, observeFace, startLiveness } from '../src/liveness/liveness';
-import { median, videoFrames } from './video-frames';
+import { median, videoFrames } from '../test/support/video-frames';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

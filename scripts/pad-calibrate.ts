@@ -10,9 +10,10 @@ import { dirname, join } from 'node:path';
 import { type BoxCalibration, BLAZEFACE_TO_PAD } from '../src/pad/box-calibration';
 import type { FaceBox, PadSource } from '../src/pad/pad-crop';
 import { PadScorer } from '../src/pad/pad-scorer';
-import { BlazeFace } from './blazeface';
-import { mediaFrames } from './pad-media';
-import { fixturesDir, median } from './video-frames';
+import { BlazeFace } from '../test/support/blazeface';
+import { mediaFrames } from '../test/support/pad-media';
+import { median } from '../test/support/video-frames';
+import { fixturesDir } from '../test/support/fixtures';
 
 type FaceApi = typeof import('@vladmandic/face-api');
 

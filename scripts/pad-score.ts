@@ -9,9 +9,9 @@
 import { loadConfig } from '../src/config/app-config';
 import { addScore, closeOpenWindow, EMPTY_PAD_TRACE, PAD_SUSPECT_WINDOWS, padSummary } from '../src/pad/pad-policy';
 import { PadScorer } from '../src/pad/pad-scorer';
-import { BlazeFace } from './blazeface';
-import { scoreMedia } from './pad-media';
-import { median } from './video-frames';
+import { BlazeFace } from '../test/support/blazeface';
+import { scoreMedia } from '../test/support/pad-media';
+import { median } from '../test/support/video-frames';
 
 async function main(): Promise<void> {
   const files = process.argv.slice(2);

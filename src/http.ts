@@ -64,10 +64,10 @@ function bodyErrors(error: { type?: string; message?: string; status?: number },
 }
 
 /** Bounds how long a client may take to send a request and how many connections may be open. */
-function limitConnections(server: Server, limits: AppConfig['server']): void {
-  server.requestTimeout = limits.HTTP_REQUEST_TIMEOUT_S * 1000;
-  server.headersTimeout = Math.min(limits.HTTP_HEADERS_TIMEOUT_S, limits.HTTP_REQUEST_TIMEOUT_S) * 1000;
-  server.maxConnections = limits.HTTP_MAX_CONNECTIONS;
+function limitConnections(server: Server, limits: AppConfig['settings']['server']['http']): void {
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.maxConnections = limits.maxConnections;
   // Node enforces both timeouts on this interval (30 s by default, doubling them); read when the server starts listening.
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 1000;
 }
@@ -76,7 +76,7 @@ function limitConnections(server: Server, limits: AppConfig['server']): void {
 export function configureHttp(app: NestExpressApplication, config: AppConfig): void {
   // Behind an ingress every request comes from the ingress: the per-address join limit needs the forwarded client.
   app.set('trust proxy', config.server.TRUST_PROXY_HOPS);
-  limitConnections(app.getHttpServer() as Server, config.server);
+  limitConnections(app.getHttpServer() as Server, config.settings.server.http);
   // /face_match bodies carry two images: their own, larger, parser first; the API's parser then skips them.
   app.use(FACE_MATCH_PATH, ...faceMatchBodyParser(config.matcher.FACE_MATCH_BODY_LIMIT_MB, faceMatchBounds(config)));
   app.use(requireJson, json({ limit: API_BODY_LIMIT, strict: false }), bodyErrors, requireObject);

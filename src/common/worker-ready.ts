@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import { withTimeout } from './deadline';
 import { FailureReason, VisionError } from './errors';
 
 /** What a model worker posts once when it started: `ready`, or `failed` with why. */
@@ -8,24 +9,24 @@ export type StartReply = { type: 'ready' } | { type: 'failed'; message: string }
  * Resolves when `worker` (a face or matcher worker, named `what` in errors) posts `ready`; rejects with `reason`
  * when it posts `failed`, exits, or takes longer than timeoutMs. Leaves no listener behind.
  */
-export function waitWorkerReady(worker: Worker, timeoutMs: number, what: string, reason: FailureReason): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new VisionError(reason, `${what} did not start in time`)), timeoutMs);
-    function done(error?: Error): void {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('exit', onExit);
-      if (error) reject(error);
-      else resolve();
-    }
-    const onMessage = (reply: StartReply) => {
-      if (reply.type === 'ready') done();
-      else if (reply.type === 'failed' && 'message' in reply) done(new VisionError(reason, `${what} failed to start: ${reply.message}`));
+export async function waitWorkerReady(worker: Worker, timeoutMs: number, what: string, reason: FailureReason): Promise<void> {
+  let onMessage!: (reply: StartReply) => void;
+  let onExit!: (code: number) => void;
+  const started = new Promise<void>((resolve, reject) => {
+    onMessage = (reply) => {
+      if (reply.type === 'ready') resolve();
+      else if (reply.type === 'failed' && 'message' in reply) reject(new VisionError(reason, `${what} failed to start: ${reply.message}`));
     };
-    const onExit = (code: number) => done(new VisionError(reason, `${what} exited with code ${code} while starting`));
+    onExit = (code) => reject(new VisionError(reason, `${what} exited with code ${code} while starting`));
     worker.on('message', onMessage);
     worker.on('exit', onExit);
   });
+  try {
+    await withTimeout(started, timeoutMs, () => new VisionError(reason, `${what} did not start in time`));
+  } finally {
+    worker.off('message', onMessage);
+    worker.off('exit', onExit);
+  }
 }
 
 /** Asks a model worker to stop once the work it has taken is done (see stopWorker). */
@@ -42,13 +43,7 @@ export async function stopWorker(worker: Worker, timeoutMs = 10_000): Promise<vo
   if (worker.threadId === -1) return;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.postMessage({ type: 'stop' } satisfies StopRequest);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
-  try {
-    if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
-  } finally {
-    clearTimeout(timer);
-  }
+  await withTimeout(exited, timeoutMs, () => new Error('still running')).catch(() => worker.terminate());
 }
 
 /** Worker side of stopWorker: true (and the thread exits after `finish`) when `message` is the stop request. */

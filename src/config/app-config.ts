@@ -1,14 +1,15 @@
-import { callbacksEnv } from '../callbacks/callbacks.env';
-import { faceEnv } from '../face/face.env';
-import { flowEnv } from '../flow/flow.env';
-import { matcherEnv } from '../matcher/matcher.env';
+import { callbackPolicy, CallbackPolicy, callbacksEnv } from '../callbacks/callbacks.env';
+import { faceEnv, FaceSettings, faceSettings } from '../face/face.env';
+import { flowEnv, FlowTimes, flowTimes } from '../flow/flow.env';
+import { matcherEnv, MatcherSettings, matcherSettings } from '../matcher/matcher.env';
 import { outboundEnv } from '../outbound/outbound.env';
 import { padEnv } from '../pad/pad.env';
-import { referencesEnv } from '../references/references.env';
-import { transportEnv } from '../transport/transport.env';
+import { ReferenceSettings, referenceSettings, referencesEnv } from '../references/references.env';
+import { transportEnv, TransportSettings, transportSettings } from '../transport/transport.env';
 import { ConfigError, EnvValues, readEnv } from './env';
-import { serverEnv } from './server.env';
-import { storeEnv, storeProblems } from '../store/store.env';
+import { serverEnv, ServerSettings, serverSettings } from './server.env';
+import type { StoreTimes } from '../store/flow-store.port';
+import { storeEnv, storeProblems, storeTimesOf } from '../store/store.env';
 import { exposureNotes, readEnvFile, StartupNote, unsupported2060Notes, with2060Names } from './startup-notes';
 
 /** Every variable the service reads, by concern; .env.example is checked against it. */
@@ -27,8 +28,36 @@ export const ENV_SCHEMAS = {
 
 type Schemas = typeof ENV_SCHEMAS;
 
+/** The validated variables by concern, as set. */
+export type EnvConfig = { [K in keyof Schemas]: EnvValues<Schemas[K]> };
+
+/** The variables in domain shape (milliseconds, adapter options), built once: consumers read these. */
+export interface Settings {
+  server: ServerSettings;
+  flow: FlowTimes;
+  callbacks: CallbackPolicy;
+  references: ReferenceSettings;
+  matcher: MatcherSettings;
+  transport: TransportSettings;
+  face: FaceSettings;
+  store: StoreTimes;
+}
+
 /** The validated configuration; nothing else reads process.env. */
-export type AppConfig = { [K in keyof Schemas]: EnvValues<Schemas[K]> };
+export type AppConfig = EnvConfig & { settings: Settings };
+
+function settingsOf(env: EnvConfig): Settings {
+  return {
+    server: serverSettings(env.server),
+    flow: flowTimes(env.flow),
+    callbacks: callbackPolicy(env.callbacks),
+    references: referenceSettings(env.references),
+    matcher: matcherSettings(env.matcher),
+    transport: transportSettings(env.transport),
+    face: faceSettings(env.face),
+    store: storeTimesOf(env.store),
+  };
+}
 
 /** Every variable name the service reads. */
 export const KNOWN_VARIABLES: ReadonlySet<string> = new Set(Object.values(ENV_SCHEMAS).flatMap((schema) => Object.keys(schema)));
@@ -37,12 +66,12 @@ export const KNOWN_VARIABLES: ReadonlySet<string> = new Set(Object.values(ENV_SC
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const env = with2060Names(source);
   const problems: string[] = [];
-  const config = Object.fromEntries(
+  const values = Object.fromEntries(
     Object.entries(ENV_SCHEMAS).map(([concern, schema]) => [concern, readEnv(schema, env, problems)]),
-  ) as AppConfig;
-  if (problems.length === 0) problems.push(...storeProblems(config.store));
+  ) as EnvConfig;
+  if (problems.length === 0) problems.push(...storeProblems(values.store));
   if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  return { ...values, settings: settingsOf(values) };
 }
 
 /**

@@ -105,6 +105,14 @@ export function list(defaultValue: string[], doc: string): EnvVar<string[]> {
 export type EnvSchema = Record<string, EnvVar<unknown>>;
 export type EnvValues<S extends EnvSchema> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
 
+/** The schema's values when nothing is set: the one place a default is written is the variable's own. */
+export function defaultsOf<S extends EnvSchema>(schema: S): EnvValues<S> {
+  const problems: string[] = [];
+  const values = readEnv(schema, {}, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values;
+}
+
 /** Parses every variable of the schema; collects all problems before throwing. */
 export function readEnv<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv, problems: string[]): EnvValues<S> {
   const values: Record<string, unknown> = {};

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { bool, type EnvVar, num, oneOf, optionalStr, str } from './env';
+import { bool, type EnvValues, type EnvVar, num, oneOf, optionalStr, str } from './env';
 
 /**
  * Concurrent flows one core carries by default. Measured with bench:flows on a busy 2-core machine that also ran
@@ -45,3 +45,20 @@ export const serverEnv = {
   DEBUG_SAVE_FRAMES: optionalStr("Development only: a folder where every flow's face images are written (off when empty)"),
   VISION_INSPECT: oneOf(['0', '1'] as const, '0', 'Development: 1 starts every flow with the XState inspector'),
 };
+
+/** The server's time limits, ms. */
+export interface ServerSettings {
+  shutdownGraceMs: number;
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; maxConnections: number };
+}
+
+export function serverSettings(env: EnvValues<typeof serverEnv>): ServerSettings {
+  return {
+    shutdownGraceMs: env.SHUTDOWN_GRACE_S * 1000,
+    http: {
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_S * 1000,
+      headersTimeoutMs: Math.min(env.HTTP_HEADERS_TIMEOUT_S, env.HTTP_REQUEST_TIMEOUT_S) * 1000,
+      maxConnections: env.HTTP_MAX_CONNECTIONS,
+    },
+  };
+}

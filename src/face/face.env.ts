@@ -1,4 +1,5 @@
-import { num, oneOf } from '../config/env';
+import { availableParallelism } from 'node:os';
+import { defaultsOf, type EnvValues, num, oneOf } from '../config/env';
 
 /** Names of the face engines (FACE_ENGINE, the scripts' --engine); the first is the default. */
 export const FACE_ENGINES = ['mediapipe', 'human'] as const;
@@ -17,3 +18,24 @@ export const faceEnv = {
   }),
   FACE_START_TIMEOUT_S: num(60, 'Time for each face worker to load its models and warm up at start-up', { min: 5, max: 600 }),
 };
+
+/** The face engine's settings, ms. */
+export interface FaceSettings {
+  engine: FaceEngineName;
+  /** Worker threads (FACE_WORKERS, or one per core). */
+  workers: number;
+  detectorSkipMs: number;
+  startTimeoutMs: number;
+}
+
+export function faceSettings(env: EnvValues<typeof faceEnv>): FaceSettings {
+  return {
+    engine: env.FACE_ENGINE,
+    workers: env.FACE_WORKERS || availableParallelism(),
+    detectorSkipMs: env.FACE_DETECTOR_SKIP_MS,
+    startTimeoutMs: env.FACE_START_TIMEOUT_S * 1000,
+  };
+}
+
+/** The settings with nothing set: the defaults of engines built without a configuration (scripts, tests). */
+export const faceDefaults = faceSettings(defaultsOf(faceEnv));

@@ -56,3 +56,9 @@ export function assertI420(frame: I420Frame): void {
     throw new Error(`bad I420 frame ${frame.width}x${frame.height} with ${frame.data.length} bytes (expected ${expected})`);
   }
 }
+
+/** A checked I420 frame as RGB, for keeping as live evidence (FaceAnalysisPort.toRgb of the engines). */
+export function frameToRgb(frame: I420Frame): RawImage {
+  assertI420(frame);
+  return i420ToRgb(frame);
+}

@@ -1,42 +1,34 @@
-import { parentPort } from 'node:worker_threads';
 import type { I420Frame } from '../common/image';
-import { stopRequested } from '../common/worker-ready';
+import { serveWorker } from '../common/serve-worker';
 import type { AnalyseRequest, WorkerReply, WorkerRequest } from './worker-protocol';
 
 /**
- * The message loop of a face worker thread (both engines): loads the analyser, posts `ready` (or `failed`), then
- * answers each request in arrival order, one at a time, giving the frame's buffer back with the answer.
+ * The message loop of a face worker thread (both engines, on serveWorker): loads the analyser, then answers each
+ * frame in arrival order, giving the frame's buffer back with the answer.
  */
-export async function serveFaceWorker(load: () => Promise<AnalyseRequest>): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('a face worker must run in a worker thread');
-  const reply = (message: WorkerReply) => port.postMessage(message, 'buffer' in message ? [message.buffer] : []);
-  let analyse: AnalyseRequest;
-  try {
-    analyse = await load();
-  } catch (error) {
-    reply({ type: 'failed', message: (error as Error).message });
-    return;
-  }
-  // One frame at a time: a stream's tracking state must see its frames in order.
-  let queue: Promise<unknown> = Promise.resolve();
-  port.on('message', (request: WorkerRequest) => {
-    if (stopRequested(request, () => queue.then(() => undefined))) return;
-    const frame: I420Frame = {
-      width: request.width,
-      height: request.height,
-      timestampMs: request.timestampMs,
-      data: new Uint8Array(request.buffer),
-    };
-    queue = queue.then(async () => {
-      const started = performance.now();
-      try {
+export function serveFaceWorker(load: () => Promise<AnalyseRequest>): Promise<void> {
+  return serveWorker<WorkerRequest, WorkerReply>(
+    async () => {
+      const analyse = await load();
+      return async (request) => {
+        const frame: I420Frame = {
+          width: request.width,
+          height: request.height,
+          timestampMs: request.timestampMs,
+          data: new Uint8Array(request.buffer),
+        };
+        const started = performance.now();
         const observation = await analyse(frame, request);
-        reply({ type: 'result', id: request.id, observation, ms: performance.now() - started, buffer: request.buffer });
-      } catch (error) {
-        reply({ type: 'error', id: request.id, message: (error as Error).message, buffer: request.buffer });
-      }
-    });
-  });
-  reply({ type: 'ready' });
+        const answer: WorkerReply = {
+          type: 'result',
+          id: request.id,
+          observation,
+          ms: performance.now() - started,
+          buffer: request.buffer,
+        };
+        return { answer, transfer: [request.buffer] };
+      };
+    },
+    (request, message) => ({ answer: { type: 'error', id: request.id, message, buffer: request.buffer }, transfer: [request.buffer] }),
+  );
 }

@@ -16,10 +16,8 @@ export interface WorkerRequest {
   needs: AnalysisNeeds;
 }
 
-/** What a face worker answers; frame buffers are transferred back to the caller. */
+/** What a face worker answers a frame with (after its StartReply); frame buffers are transferred back to the caller. */
 export type WorkerReply =
-  | { type: 'ready' }
-  | { type: 'failed'; message: string }
   | { type: 'result'; id: number; observation: FaceObservation; ms: number; buffer: ArrayBuffer }
   | { type: 'error'; id: number; message: string; buffer: ArrayBuffer };
 

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { CALLBACK_PORT, CallbackPort } from '../callbacks/callback.port';
 import { messageOf } from '../common/errors';
 import { Locales } from '../common/locales';
+import { withTimeout } from '../common/deadline';
 import { roomKey } from '../common/url';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { FACE_ANALYSIS_PORT, FaceAnalysisPort } from '../face/face-analysis.port';
@@ -73,7 +74,7 @@ export class FlowRegistry implements BeforeApplicationShutdown {
       callbacks,
       plugins: challenges.plugins,
       locales,
-      displayName: config.transport.SERVICE_DISPLAY_NAME,
+      displayName: config.settings.transport.displayName,
       metrics,
       debugFrames,
     };
@@ -124,7 +125,7 @@ export class FlowRegistry implements BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
-    const graceMs = this.config.server.SHUTDOWN_GRACE_S * 1000;
+    const graceMs = this.config.settings.server.shutdownGraceMs;
     if (this.running.size > 0) {
       this.log.warn(`draining: waiting up to ${graceMs / 1000} s for ${this.running.size} running flows`);
       await settleWithin(this.runningDone(), graceMs);
@@ -167,7 +168,7 @@ export class FlowRegistry implements BeforeApplicationShutdown {
   private async reportCrash(flow: Flow, report: OwedReport): Promise<boolean> {
     const log = flow.log.child('callbacks');
     try {
-      const signal = AbortSignal.timeout(this.config.callbacks.CALLBACK_TIMEOUT_S * 1000);
+      const signal = AbortSignal.timeout(this.config.settings.callbacks.delivery.timeoutMs);
       await this.callbacks.send(report.target, report.outcome, report.attempt, signal, log);
       return true;
     } catch (error) {
@@ -183,25 +184,18 @@ export class FlowRegistry implements BeforeApplicationShutdown {
 
 /** The durations and budgets every flow gets. */
 function flowSettings(config: AppConfig, face: FaceAnalysisPort): FlowSettings {
-  const f = config.flow;
-  const c = config.callbacks;
+  const { faceLostMs, ...times } = config.settings.flow;
+  const c = config.settings.callbacks;
   return {
-    flowTimeoutMs: f.FLOW_TIMEOUT_S * 1000,
-    joinTimeoutMs: f.JOIN_TIMEOUT_S * 1000,
-    instructionMs: f.INSTRUCTION_S * 1000,
-    challengeTimeoutMs: f.CHALLENGE_TIMEOUT_S * 1000,
-    resultDisplayMs: f.RESULT_DISPLAY_S * 1000,
-    leaveTimeoutMs: f.LEAVE_TIMEOUT_S * 1000,
-    callbackMaxAttempts: c.CALLBACK_MAX_ATTEMPTS,
-    callbackBackoffMs: c.CALLBACK_BACKOFF_MS,
+    ...times,
+    callbackMaxAttempts: c.maxAttempts,
+    callbackBackoffMs: c.backoffMs,
     matcherAttempts: 2,
-    liveness: livenessSettingsFor(face.descriptorModel, f.FACE_LOST_S * 1000),
+    liveness: livenessSettingsFor(face.descriptorModel, faceLostMs),
   };
 }
 
 /** Resolves when all settle or after `ms`, whichever is first. */
 async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+  await withTimeout(Promise.allSettled(promises), ms, () => new Error('late')).catch(() => undefined);
 }

@@ -1,4 +1,5 @@
-import { list, num } from '../config/env';
+import { type EnvValues, list, num } from '../config/env';
+import type { FlowSettings } from './flow.types';
 
 export const flowEnv = {
   FLOW_TIMEOUT_S: num(120, 'Whole-flow limit; past it the flow fails with flow_timeout', { min: 5, max: 3600 }),
@@ -14,3 +15,21 @@ export const flowEnv = {
   RESULT_DISPLAY_S: num(2, 'How long the verdict shows before leaving the room', { min: 0, max: 30, float: true }),
   LEAVE_TIMEOUT_S: num(5, 'Limit to leave the room cleanly', { min: 1, max: 60 }),
 };
+
+/** The flow's durations, ms (each flow's FlowSettings are built from them; faceLostMs goes to its liveness settings). */
+export type FlowTimes = Pick<
+  FlowSettings,
+  'flowTimeoutMs' | 'joinTimeoutMs' | 'instructionMs' | 'challengeTimeoutMs' | 'resultDisplayMs' | 'leaveTimeoutMs'
+> & { faceLostMs: number };
+
+export function flowTimes(env: EnvValues<typeof flowEnv>): FlowTimes {
+  return {
+    flowTimeoutMs: env.FLOW_TIMEOUT_S * 1000,
+    joinTimeoutMs: env.JOIN_TIMEOUT_S * 1000,
+    instructionMs: env.INSTRUCTION_S * 1000,
+    challengeTimeoutMs: env.CHALLENGE_TIMEOUT_S * 1000,
+    resultDisplayMs: env.RESULT_DISPLAY_S * 1000,
+    leaveTimeoutMs: env.LEAVE_TIMEOUT_S * 1000,
+    faceLostMs: env.FACE_LOST_S * 1000,
+  };
+}

@@ -1,3 +1,4 @@
+import { cosineDistance } from '../common/distance';
 import type { FailureReason } from '../common/errors';
 import { EmbeddingModelName, FACE_CHANGED_DISTANCE } from '../face-embedding/embedding-model';
 import type { FaceObservation, ObservedFace } from '../face/face-observation';
@@ -108,18 +109,6 @@ export const isStarted = (s: LivenessState): boolean => s.current >= 0;
 export const currentPassed = (s: LivenessState): boolean => s.challenges[s.current]?.status === 'passed';
 /** True when every challenge passed. */
 export const allPassed = (s: LivenessState): boolean => s.challenges.every((c) => c.status === 'passed');
-
-function cosineDistance(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na === 0 || nb === 0 ? 1 : 1 - dot / Math.sqrt(na * nb);
-}
 
 /** The framing advice for a face, most important first; undefined when the framing is fine. */
 export function framingWarning(face: ObservedFace, imageWidth: number): string | undefined {

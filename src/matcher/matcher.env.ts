@@ -1,4 +1,6 @@
-import { EnvVar, num, oneOf, optionalHttpUrl } from '../config/env';
+import { defaultsOf, type EnvValues, EnvVar, num, oneOf, optionalHttpUrl } from '../config/env';
+import type { EmbeddedMatcherConfig } from './embedded/embedded-matcher';
+import type { RemoteMatcherSettings } from './remote-matcher.adapter';
 import { EMBEDDING_MODELS } from '../face-embedding/embedding-model';
 import { MATCH_POLICIES, MatchPolicy } from './match-policy';
 
@@ -35,3 +37,33 @@ export const matcherEnv = {
   FACE_MATCH_RATE_LIMIT_PER_MIN: num(600, 'POST /face_match requests per minute from one client address', { min: 1, max: 100000 }),
   FACE_MATCH_PORT: num(5123, 'Port of the standalone matcher server (npm run start:matcher)', { min: 1, max: 65535 }),
 };
+
+/** The matcher in use, ms: the external vision-matcher when VISION_MATCHER_BASE_URL is set, else the embedded one. */
+export interface MatcherSettings {
+  remote?: RemoteMatcherSettings;
+  embedded: Required<Omit<EmbeddedMatcherConfig, 'runtime' | 'threshold' | 'policy'>> & Pick<EmbeddedMatcherConfig, 'threshold' | 'policy'>;
+}
+
+export function matcherSettings(env: EnvValues<typeof matcherEnv>): MatcherSettings {
+  const baseUrl = env.VISION_MATCHER_BASE_URL;
+  return {
+    remote: baseUrl
+      ? {
+          baseUrl,
+          threshold: env.MATCH_THRESHOLD ?? REMOTE_DEFAULT_THRESHOLD,
+          policy: env.MATCH_POLICY ?? 'mean',
+          timeoutMs: env.MATCHER_TIMEOUT_S * 1000,
+        }
+      : undefined,
+    embedded: {
+      model: env.MATCHER_MODEL,
+      workers: env.MATCHER_WORKERS,
+      threshold: env.MATCH_THRESHOLD,
+      policy: env.MATCH_POLICY,
+      startTimeoutMs: env.MATCHER_START_TIMEOUT_S * 1000,
+    },
+  };
+}
+
+/** The settings with nothing set: the defaults of matchers built without a configuration (scripts, tests). */
+export const matcherDefaults = matcherSettings(defaultsOf(matcherEnv));

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { withTimeout } from '../common/deadline';
 import { ImageLoadError } from './image-loader';
 
 /** JPEG 2000 decoded pixels above this are refused from the header, before any decoding (ICAO 9303 faces are < 1 MP). */
@@ -74,30 +75,16 @@ export async function decodeJpeg2000(bytes: Uint8Array, timeoutMs: number, signa
   signal?.throwIfAborted();
   const worker = new Worker(WORKER_FILE);
   try {
-    const reply = await new Promise<Jpeg2000Reply>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ImageLoadError('timeout', `JPEG 2000 decoding took over ${timeoutMs} ms`)), timeoutMs);
-      const aborted = () => reject(signal?.reason);
-      signal?.addEventListener('abort', aborted, { once: true });
-      const settle = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', aborted);
-      };
-      worker.once('message', (message: Jpeg2000Reply) => {
-        settle();
-        resolve(message);
-      });
-      worker.once('error', (error) => {
-        settle();
-        reject(new ImageLoadError('decode_failed', `JPEG 2000 decoder failed: ${error.message}`));
-      });
-      worker.once('exit', (code) => {
-        settle();
-        reject(new ImageLoadError('decode_failed', `JPEG 2000 decoder exited with code ${code}`));
-      });
+    const decoded = new Promise<Jpeg2000Reply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', (error) => reject(new ImageLoadError('decode_failed', `JPEG 2000 decoder failed: ${error.message}`)));
+      worker.once('exit', (code) => reject(new ImageLoadError('decode_failed', `JPEG 2000 decoder exited with code ${code}`)));
       // A copy (Buffer#slice would share, and the transfer detach, the caller's memory).
       const buffer = new Uint8Array(bytes).buffer;
       worker.postMessage({ buffer } satisfies Jpeg2000Request, [buffer]);
     });
+    const late = () => new ImageLoadError('timeout', `JPEG 2000 decoding took over ${timeoutMs} ms`);
+    const reply = await withTimeout(decoded, timeoutMs, late, { signal });
     if (reply.type === 'error') throw new ImageLoadError('decode_failed', `JPEG 2000 image could not be decoded: ${reply.message}`);
     return {
       width: reply.width,

@@ -1,5 +1,6 @@
 import { Device, version as mediasoupClientVersion, types } from 'mediasoup-client';
 import { Peer, ProtooRequest } from 'protoo-client';
+import { withTimeout } from '../common/deadline';
 import { messageOf, VisionError } from '../common/errors';
 import type { I420Frame } from '../common/image';
 import type { FlowLog } from '../observability/logger';
@@ -265,19 +266,14 @@ export class ProtooRoom implements RoomConnection {
   /** A protoo request with its own timeout; `ok: false` answers and timeouts become VisionErrors. */
   private async send<M extends keyof ClientRequests>(method: M, data: ClientRequests[M]['data']): Promise<ClientRequests[M]['answer']> {
     const timeoutMs = this.options.requestTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(transportFailed(`the room server did not answer ${method} within ${timeoutMs / 1000} s`)), timeoutMs);
-    });
     try {
-      const answer = (await Promise.race([this.peer.request(method, data), timeout])) as ClientRequests[M]['answer'];
+      const late = () => transportFailed(`the room server did not answer ${method} within ${timeoutMs / 1000} s`);
+      const answer = (await withTimeout(this.peer.request(method, data), timeoutMs, late)) as ClientRequests[M]['answer'];
       this.answers++;
       return answer;
     } catch (error) {
       if (error instanceof VisionError) throw error;
       throw transportFailed(`the room server refused ${method}: ${messageOf(error)}`, error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -31,14 +31,7 @@ export class ProtooTransport implements TransportPort {
 
   /** A transport from the validated configuration. */
   static fromConfig(config: AppConfig): ProtooTransport {
-    const t = config.transport;
-    return ProtooTransport.create({
-      requestTimeoutMs: t.TRANSPORT_REQUEST_TIMEOUT_S * 1000,
-      fps: t.INSTRUCTION_VIDEO_FPS,
-      roomServerAllowlist: t.ROOM_SERVER_ALLOWLIST,
-      forceRelay: t.USE_MEDIASOUP_ICE_RELAY,
-      limits: { maxMessageBytes: t.ROOM_MAX_MESSAGE_BYTES, maxMessagesPerSecond: t.ROOM_MAX_MESSAGES_PER_S, maxPeers: t.ROOM_MAX_PEERS },
-    });
+    return ProtooTransport.create(config.settings.transport);
   }
 
   /** Rooms joined and not yet closed. */

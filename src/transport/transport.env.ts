@@ -1,8 +1,11 @@
-import { bool, list, num, str } from '../config/env';
+import { bool, type EnvValues, list, num, str } from '../config/env';
 
 export const transportEnv = {
   SERVICE_DISPLAY_NAME: str('Vision Service', 'Display name of the service in the room'),
-  TRANSPORT_REQUEST_TIMEOUT_S: num(10, 'Seconds to wait for the answer to one protoo request', { min: 1, max: 60 }),
+  TRANSPORT_REQUEST_TIMEOUT_S: num(10, 'Seconds to wait for the room server to open the socket, and for the answer to one protoo request', {
+    min: 1,
+    max: 60,
+  }),
   // 10: the mirrored picture stays fluid enough to follow a head turn, and each frame less saves ≈ 0.45 % of a core
   // per flow (bench:transport: 16.9 % at 15 fps, 14.7 % at 10).
   INSTRUCTION_VIDEO_FPS: num(10, 'Frame rate of the outgoing instruction video (640x480)', { min: 5, max: 30 }),
@@ -20,3 +23,28 @@ export const transportEnv = {
   ROOM_MAX_MESSAGES_PER_S: num(200, 'protoo messages a room server may send per second', { min: 20, max: 10_000 }),
   ROOM_MAX_PEERS: num(16, 'Peers of a room the service keeps track of (2060 rooms hold 2)', { min: 2, max: 1000 }),
 };
+
+/** How rooms are joined and bounded, ms. */
+export interface TransportSettings {
+  displayName: string;
+  requestTimeoutMs: number;
+  fps: number;
+  roomServerAllowlist: readonly string[];
+  forceRelay: boolean;
+  limits: { maxMessageBytes: number; maxMessagesPerSecond: number; maxPeers: number };
+}
+
+export function transportSettings(env: EnvValues<typeof transportEnv>): TransportSettings {
+  return {
+    displayName: env.SERVICE_DISPLAY_NAME,
+    requestTimeoutMs: env.TRANSPORT_REQUEST_TIMEOUT_S * 1000,
+    fps: env.INSTRUCTION_VIDEO_FPS,
+    roomServerAllowlist: env.ROOM_SERVER_ALLOWLIST,
+    forceRelay: env.USE_MEDIASOUP_ICE_RELAY,
+    limits: {
+      maxMessageBytes: env.ROOM_MAX_MESSAGE_BYTES,
+      maxMessagesPerSecond: env.ROOM_MAX_MESSAGES_PER_S,
+      maxPeers: env.ROOM_MAX_PEERS,
+    },
+  };
+}

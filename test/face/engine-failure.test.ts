@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import type { Worker } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
+import type { WorkerPool } from '../../src/common/worker-pool';
 import { MediaPipeFaceEngine } from '../../src/face/mediapipe/mediapipe-face.engine';
-import { videoFrames } from '../../scripts/video-frames';
+import { videoFrames } from '../support/video-frames';
 import type { I420Frame } from '../../src/common/image';
 import { RunningApp, startApp } from '../support/app';
 import { fixture } from '../support/fixtures';
 
 /** The engine's only worker, reached into: nothing public kills one, which is the point. */
-const workerOf = (engine: MediaPipeFaceEngine) => (engine as unknown as { pool: { worker: Worker }[] }).pool[0].worker;
+const workerOf = (engine: MediaPipeFaceEngine) => (engine as unknown as { pool: WorkerPool<never, never> }).pool.members[0].worker;
 
 // A face worker of the default engine (the pool both engines share) that dies (out of memory, a native abort) is
 // replaced in process; past the respawn budget the engine is broken and /health, the liveness probe, says so, so

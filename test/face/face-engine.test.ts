@@ -4,7 +4,7 @@ import { HumanFaceEngine } from '../../src/face/human/human-face.engine';
 import { replayChallenge } from '../traces/trace';
 import { describeEngineOnFootage, photoFrame, plugin } from '../support/engine-cases';
 import { fixture } from '../support/fixtures';
-import { videoFrames } from '../../scripts/video-frames';
+import { videoFrames } from '../support/video-frames';
 import type { FaceObservation } from '../../src/face/face-observation';
 
 // FACE_ENGINE=human (Human on TFJS-WASM in a worker) on real footage: the cases shared with the default engine,

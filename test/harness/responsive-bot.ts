@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { I420Frame } from '../../src/common/image';
 import type { FlowView } from '../../src/api/flow-view.dto';
-import { videoFrames } from '../../scripts/video-frames';
+import { videoFrames } from '../support/video-frames';
 import { fixture } from '../support/fixtures';
 import { SubjectBot } from './subject-bot';
 

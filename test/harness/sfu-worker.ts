@@ -12,7 +12,10 @@ export function sfuWorkerBin(): string {
   if (process.env.MEDIASOUP_WORKER_BIN) return process.env.MEDIASOUP_WORKER_BIN;
   const cached = join(process.env.VISION_CACHE_DIR ?? join(homedir(), '.cache', 'vision-service'), `mediasoup-worker-${VERSION}`);
   if (existsSync(cached)) return cached;
-  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts', 'build-sfu-worker.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts', 'build-sfu-worker.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return out.trim().split('\n').pop() as string;
 }
 

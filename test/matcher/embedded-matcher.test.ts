@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { VisionError } from '../../src/common/errors';
+import type { WorkerPool } from '../../src/common/worker-pool';
 import { decodeImage } from '../../src/references/image-loader';
 import { EmbeddedMatcher } from '../../src/matcher/embedded/embedded-matcher';
 import { DEFAULT_THRESHOLDS } from '../../src/matcher/embedded/thresholds';
@@ -76,6 +77,25 @@ describe(EmbeddedMatcher.name, { timeout: 3 * 60_000 }, () => {
     const live = [await facePhoto('barack_obama', 2)];
     assert.equal((await matcher.compare(live, obamaBig, signal, flowLog('two-a'))).match, true);
     assert.equal((await matcher.compare(live, bidenBig, signal, flowLog('two-b'))).match, false);
+  });
+
+  it('should replace a dead worker and go on embedding (it used to shut the whole matcher down)', async () => {
+    const single = EmbeddedMatcher.create({ model: 'faceapi', workers: 1 });
+    // Reached into: nothing public kills a worker. Killed while idle: terminate() inside an ONNX run aborts the process.
+    const workerOf = () => (single as unknown as { pool: { pool: WorkerPool<never, never> } }).pool.pool.members[0].worker;
+    try {
+      await single.ready();
+      const photo = await facePhoto('barack_obama', 2);
+      const before = await single.embed(photo);
+      const first = workerOf();
+      await first.terminate();
+      const after = await single.embed(photo);
+      assert.notEqual(workerOf(), first, 'a new worker took its place');
+      assert.equal(after.faces, 1);
+      assert.deepEqual(after.embedding, before.embedding);
+    } finally {
+      await single.close();
+    }
   });
 
   it('should aggregate with the mean when asked (2060 policy)', async () => {

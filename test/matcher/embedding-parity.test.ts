@@ -4,7 +4,7 @@ import type { RawImage } from '../../src/common/image';
 import { alignByEyes } from '../../src/face-embedding/align';
 import { EMBEDDING_MODELS, Embedder } from '../../src/face-embedding/embedding-model';
 import { loadEmbedder } from '../../src/face-embedding/load-embedder';
-import { cosineDistance } from '../../src/matcher/embedded/distance';
+import { cosineDistance } from '../../src/common/distance';
 import { FaceDetector } from '../../src/matcher/embedded/face-detector';
 import { facePhoto } from './matcher-fixtures';
 

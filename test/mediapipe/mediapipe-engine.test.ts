@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { I420Frame } from '../../src/common/image';
 import type { FaceObservation } from '../../src/face/face-observation';
 import { MediaPipeFaceEngine } from '../../src/face/mediapipe/mediapipe-face.engine';
-import { videoFrames } from '../../scripts/video-frames';
+import { videoFrames } from '../support/video-frames';
 import { replayChallenge } from '../traces/trace';
 import { describeEngineOnFootage, photoFrame, plugin } from '../support/engine-cases';
 import { fixture } from '../support/fixtures';

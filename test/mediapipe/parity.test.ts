@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { I420Frame } from '../../src/common/image';
 import { FaceLandmarker } from '../../src/face/mediapipe/landmarker';
 import { headAngles, type MeshFace } from '../../src/face/mediapipe/mesh-observation';
-import { videoFrames } from '../../scripts/video-frames';
+import { videoFrames } from '../support/video-frames';
 import { fixture } from '../support/fixtures';
 import { TasksVisionFaceEngine } from '../support/tasks-vision/tasks-vision-face.engine';
 import { CHROMIUM, skipWithoutChromium } from './support';

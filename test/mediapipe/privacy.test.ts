@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ChromiumProcess } from '../support/tasks-vision/chromium';
 import { TasksVisionFaceEngine } from '../support/tasks-vision/tasks-vision-face.engine';
-import { analyzeClip, fixturesDir } from '../../scripts/video-frames';
-import { REPO_ROOT } from '../support/fixtures';
+import { analyzeClip } from '../support/video-frames';
+import { fixturesDir, REPO_ROOT } from '../support/fixtures';
 import { CHROMIUM, skipWithoutChromium } from './support';
 
 const PATCH_SCRIPT = join(REPO_ROOT, 'scripts', 'patch-mediapipe.mjs');

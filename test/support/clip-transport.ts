@@ -1,5 +1,5 @@
 /** A TransportPort that "joins" at once and plays fixture clips as the subject's camera, in real time. */
-import { videoFrames } from '../../scripts/video-frames';
+import { videoFrames } from './video-frames';
 import type { I420Frame } from '../../src/common/image';
 import type { InstructionScreen } from '../../src/render/instruction-screen';
 import type { JoinRequest, RoomConnection, RoomListener, TransportPort } from '../../src/transport/transport.port';

@@ -9,7 +9,7 @@ import type { FaceObservation, ObservedFace } from '../../src/face/face-observat
 import { rgbToI420 } from '../../src/face/i420';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
 import { DEFAULT_LIVENESS_SETTINGS, observeFace, startLiveness } from '../../src/liveness/liveness';
-import { analyzeClip, stillFrames } from '../../scripts/video-frames';
+import { analyzeClip, stillFrames } from './video-frames';
 import { replayChallenge } from '../traces/trace';
 import { fixture } from './fixtures';
 

@@ -8,6 +8,8 @@ import { ConfigError } from '../../src/config/env';
 import { FLOWS_PER_CORE } from '../../src/config/server.env';
 import { renderEnvExample } from '../../src/config/env-example';
 import { ENV_EXAMPLE_PATH } from '../../scripts/env-example';
+import { faceDefaults } from '../../src/face/face.env';
+import { matcherDefaults } from '../../src/matcher/matcher.env';
 
 describe('configuration', () => {
   it('should map the 2060 VERBOSE names to debug logs unless LOG_LEVEL is set', () => {
@@ -77,6 +79,41 @@ describe('configuration', () => {
     assert.deepEqual(config.flow.CHALLENGES, ['blink', 'smile']);
     assert.equal(config.matcher.MATCH_THRESHOLD, 0.35);
     assert.equal(config.matcher.VISION_MATCHER_BASE_URL, 'http://matcher:5123');
+  });
+
+  it('should build the settings once, in milliseconds and adapter shape, from the validated variables', () => {
+    const { settings } = loadConfig({
+      JOIN_TIMEOUT_S: '7',
+      INSTRUCTION_S: '1.5',
+      CALLBACK_TIMEOUT_S: '4',
+      HTTP_REQUEST_TIMEOUT_S: '20',
+      HTTP_HEADERS_TIMEOUT_S: '60',
+      FACE_START_TIMEOUT_S: '90',
+      FACE_WORKERS: '3',
+      VISION_MATCHER_BASE_URL: 'http://matcher:5123',
+      MATCHER_TIMEOUT_S: '12',
+    });
+    assert.deepEqual(settings.flow, {
+      flowTimeoutMs: 120_000,
+      joinTimeoutMs: 7000,
+      instructionMs: 1500,
+      challengeTimeoutMs: 10_000,
+      resultDisplayMs: 2000,
+      leaveTimeoutMs: 5000,
+      faceLostMs: 5000,
+    });
+    assert.equal(settings.callbacks.delivery.timeoutMs, 4000);
+    assert.deepEqual(settings.server.http, { requestTimeoutMs: 20_000, headersTimeoutMs: 20_000, maxConnections: 1000 });
+    assert.deepEqual(settings.face, { engine: 'mediapipe', workers: 3, detectorSkipMs: 500, startTimeoutMs: 90_000 });
+    assert.deepEqual(settings.matcher.remote, { baseUrl: 'http://matcher:5123', threshold: 0.4, policy: 'mean', timeoutMs: 12_000 });
+    assert.equal(settings.references.timeoutMs, 10_000);
+    assert.equal(loadConfig({}).settings.matcher.remote, undefined, 'no base URL: the embedded matcher');
+  });
+
+  it('should give engines and matchers built without a configuration the variables’ own defaults', () => {
+    const defaults = loadConfig({}).settings;
+    assert.deepEqual(faceDefaults, { ...defaults.face, workers: availableParallelism() });
+    assert.deepEqual(matcherDefaults, defaults.matcher);
   });
 
   it('should keep .env.example in sync with the schema (run `npm run env:example`)', () => {

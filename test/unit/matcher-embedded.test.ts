@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { VisionError } from '../../src/common/errors';
 import type { RawImage } from '../../src/common/image';
 import { loadConfig } from '../../src/config/app-config';
 import { alignByEyes } from '../../src/face-embedding/align';
-import { cosineDistance } from '../../src/matcher/embedded/distance';
+import { cosineDistance } from '../../src/common/distance';
 import { atFmr, equalErrorRate } from '../../src/matcher/embedded/error-rates';
 
 /** A black RGBA image with a white 3x3 dot at each point. */
@@ -62,6 +63,16 @@ describe('cosineDistance', () => {
     assert.equal(cosineDistance([1, 0], [0, 5]), 1);
     assert.equal(cosineDistance([1, 1], [-1, -1]), 2);
     assert.throws(() => cosineDistance([1], [1, 2]));
+  });
+
+  it('should have one rule for every caller (matcher and liveness identity): unequal or empty vectors throw, a zero vector is 1', () => {
+    assert.throws(
+      () => cosineDistance([1, 0, 0], [1, 0]),
+      (e: unknown) => e instanceof VisionError && e.reason === 'internal_error' && /different lengths: 3 and 2/.test(e.message),
+    );
+    assert.throws(() => cosineDistance([], []), /empty vectors/);
+    assert.equal(cosineDistance([0, 0], [1, 2]), 1);
+    assert.equal(cosineDistance(new Float32Array([3, 4]), [6, 8]), 0);
   });
 });
 

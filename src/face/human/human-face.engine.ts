@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { faceDefaults } from '../face.env';
 import { WorkerFaceEngine } from '../worker-face-engine';
 
 /** Settings of the engine (see face.env.ts). */
@@ -7,7 +8,7 @@ export interface HumanFaceEngineConfig {
   workers: number;
   /** Faces counted per frame at most. Default 3. */
   maxFaces?: number;
-  /** Longest the detector is skipped in favour of mesh tracking, ms. Default 500. */
+  /** Longest the detector is skipped in favour of mesh tracking, ms. Default FACE_DETECTOR_SKIP_MS's. */
   detectorSkipMs?: number;
   /** Compute the faceres identity descriptor. Default true. */
   descriptor?: boolean;
@@ -35,7 +36,7 @@ export interface HumanFaceEngineConfig {
    * worker per core.
    */
   trackersPerWorker?: number;
-  /** Time for loading and warming up a worker, ms. Default 60000. */
+  /** Time for loading and warming up a worker, ms. Default FACE_START_TIMEOUT_S's. */
   startTimeoutMs?: number;
 }
 
@@ -64,7 +65,7 @@ export class HumanFaceEngine extends WorkerFaceEngine {
   static create(config: HumanFaceEngineConfig): HumanFaceEngine {
     const workerData: HumanWorkerOptions = {
       maxFaces: config.maxFaces ?? 3,
-      detectorSkipMs: config.detectorSkipMs ?? 500,
+      detectorSkipMs: config.detectorSkipMs ?? faceDefaults.detectorSkipMs,
       descriptor: config.descriptor ?? true,
       emotion: config.emotion ?? true,
       iris: config.iris ?? true,
@@ -74,7 +75,7 @@ export class HumanFaceEngine extends WorkerFaceEngine {
       workers: config.workers,
       workerFile: join(__dirname, 'face.worker.js'),
       workerData,
-      startTimeoutMs: config.startTimeoutMs ?? 60_000,
+      startTimeoutMs: config.startTimeoutMs,
       descriptorEvery: { ms: config.descriptorEveryMs ?? 1000, frames: config.descriptorEveryFrames ?? 5 },
       descriptorModel: workerData.descriptor ? 'faceres' : undefined,
     });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { faceDefaults } from '../face.env';
 import { STREAM_IDLE_MS, WorkerFaceEngine } from '../worker-face-engine';
 import type { LandmarkerOptions } from './landmarker';
 import { DESCRIBER_MODEL } from './mesh-describer';
@@ -9,7 +10,7 @@ const DEFAULT_DESCRIBER = join(__dirname, 'mesh-describer.js');
 export interface MediaPipeFaceEngineConfig {
   /** Worker threads, one landmarker each (onnxruntime with one thread per session). */
   workers: number;
-  /** Longest the detector is skipped on a tracked stream, ms. Default 500. */
+  /** Longest the detector is skipped on a tracked stream, ms. Default FACE_DETECTOR_SKIP_MS's. */
   detectorSkipMs?: number;
   /**
    * Streams one worker keeps tracks for. Default 64, far above the flows a worker serves: past it the least
@@ -22,7 +23,7 @@ export interface MediaPipeFaceEngineConfig {
    * null: observations carry no descriptor.
    */
   descriptorModule?: string | null;
-  /** Time for loading and warming up a worker, ms. Default 60000. */
+  /** Time for loading and warming up a worker, ms. Default FACE_START_TIMEOUT_S's. */
   startTimeoutMs?: number;
 }
 
@@ -40,7 +41,7 @@ export interface MediaPipeWorkerOptions extends LandmarkerOptions {
 export class MediaPipeFaceEngine extends WorkerFaceEngine {
   static create(config: MediaPipeFaceEngineConfig): MediaPipeFaceEngine {
     const workerData: MediaPipeWorkerOptions = {
-      detectorSkipMs: config.detectorSkipMs ?? 500,
+      detectorSkipMs: config.detectorSkipMs ?? faceDefaults.detectorSkipMs,
       maxStreams: config.maxStreamsPerWorker ?? 64,
       streamIdleMs: STREAM_IDLE_MS,
       descriptorModule: config.descriptorModule === undefined ? DEFAULT_DESCRIBER : (config.descriptorModule ?? undefined),
@@ -49,7 +50,7 @@ export class MediaPipeFaceEngine extends WorkerFaceEngine {
       workers: config.workers,
       workerFile: join(__dirname, 'face.worker.js'),
       workerData,
-      startTimeoutMs: config.startTimeoutMs ?? 60_000,
+      startTimeoutMs: config.startTimeoutMs,
       descriptorEvery: { ms: 1000, frames: 1 },
       descriptorModel: config.descriptorModule === undefined ? DESCRIBER_MODEL : undefined,
     });

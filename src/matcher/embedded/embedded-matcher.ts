@@ -4,10 +4,11 @@ import type { FlowLog } from '../../observability/logger';
 import type { ReferenceImage } from '../../references/reference.port';
 import { aggregateDistances, MatchPolicy } from '../match-policy';
 import type { MatcherPort, MatchResult, PairScore } from '../matcher.port';
-import { cosineDistance } from './distance';
+import { cosineDistance } from '../../common/distance';
 import type { EmbeddingModelName, EmbeddingRuntime } from '../../face-embedding/embedding-model';
 import { EmbeddingPool, ImageEmbedding } from './embedding-pool';
 import { DEFAULT_THRESHOLDS } from './thresholds';
+import { matcherDefaults } from '../matcher.env';
 
 /** Settings of the embedded matcher (see matcher.env.ts). */
 export interface EmbeddedMatcherConfig {
@@ -20,7 +21,7 @@ export interface EmbeddedMatcherConfig {
   threshold?: number;
   /** Default `median`. */
   policy?: MatchPolicy;
-  /** Default 60000. */
+  /** Time for each worker to load its models, ms; default MATCHER_START_TIMEOUT_S's. */
   startTimeoutMs?: number;
 }
 
@@ -51,7 +52,12 @@ export class EmbeddedMatcher implements MatcherPort {
 
   /** Starts the workers; they load the models in the background (await `ready()`). */
   static create(config: EmbeddedMatcherConfig): EmbeddedMatcher {
-    const pool = EmbeddingPool.create(config.workers, config.model, config.runtime ?? 'onnx', config.startTimeoutMs ?? 60_000);
+    const pool = EmbeddingPool.create(
+      config.workers,
+      config.model,
+      config.runtime ?? 'onnx',
+      config.startTimeoutMs ?? matcherDefaults.embedded.startTimeoutMs,
+    );
     return new EmbeddedMatcher(pool, config.model, config.threshold ?? DEFAULT_THRESHOLDS[config.model], config.policy ?? 'median');
   }
 

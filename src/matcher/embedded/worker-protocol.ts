@@ -15,9 +15,7 @@ export interface EmbedRequest {
   buffer: ArrayBuffer;
 }
 
-/** What a matcher worker answers. */
+/** What a matcher worker answers an image with (after its StartReply). */
 export type MatcherWorkerReply =
-  | { type: 'ready' }
-  | { type: 'failed'; message: string }
   | { type: 'result'; id: number; faces: number; embedding: Float32Array | null; detectMs: number; embedMs: number }
   | { type: 'error'; id: number; message: string };

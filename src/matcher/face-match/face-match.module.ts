@@ -30,10 +30,10 @@ export function faceMatchBounds(config: AppConfig): FaceMatchBounds {
 
 /** FaceMatchModule's options from the configuration: image URLs are fetched under the reference limits. */
 export function faceMatchOptions(config: AppConfig, matcher: FaceMatcher, outbound: OutboundGuard): FaceMatchOptions {
-  const r = config.references;
+  const { maxBytes, timeoutMs, maxRedirects } = config.settings.references;
   return {
     matcher,
     rateLimitPerMin: config.matcher.FACE_MATCH_RATE_LIMIT_PER_MIN,
-    limits: { maxBytes: r.REFERENCE_MAX_BYTES, timeoutMs: r.REFERENCE_TIMEOUT_S * 1000, maxRedirects: r.REFERENCE_MAX_REDIRECTS, outbound },
+    limits: { maxBytes, timeoutMs, maxRedirects, outbound },
   };
 }

@@ -4,7 +4,10 @@ import type { I420Frame, RawImage } from '../../../src/common/image';
 import { VisionError } from '../../../src/common/errors';
 import type { FaceAnalysisPort } from '../../../src/face/face-analysis.port';
 import type { FaceObservation } from '../../../src/face/face-observation';
-import { frameToRgb, PendingFrames } from '../../../src/face/pending-frames';
+import { withTimeout } from '../../../src/common/deadline';
+import { PendingRequests } from '../../../src/common/pending-requests';
+import { assertI420, frameToRgb } from '../../../src/face/i420';
+import { faceDefaults } from '../../../src/face/face.env';
 import { AssetServer } from './asset-server';
 import { ChromiumProcess } from './chromium';
 import type { Rotation } from '../../../src/face/mediapipe/head-pose';
@@ -27,13 +30,6 @@ export interface TasksVisionFaceEngineConfig {
   extraChromiumArgs?: readonly string[];
 }
 
-interface Timed {
-  /** Fires when the page takes too long with this frame. */
-  timer: NodeJS.Timeout;
-}
-
-const clearTimer = (p: Timed) => clearTimeout(p.timer);
-
 /** One Chromium with its loopback server and page socket. */
 interface Session {
   server: AssetServer;
@@ -53,7 +49,9 @@ interface Session {
  */
 export class TasksVisionFaceEngine implements FaceAnalysisPort {
   private readonly logger = new Logger('TasksVisionFaceEngine');
-  private readonly requests = new PendingFrames<Timed>();
+  private readonly requests = new PendingRequests<FaceObservation, { frame: I420Frame }>(
+    (message) => new VisionError('internal_error', message),
+  );
   private session: Session;
   /** Chromium restarts after a crash or a stuck frame. */
   restarts = 0;
@@ -86,15 +84,16 @@ export class TasksVisionFaceEngine implements FaceAnalysisPort {
 
   /** Analyses one frame; `stream` (e.g. the flow id) gets its own landmarker so face tracking stays per flow. */
   async analyze(frame: I420Frame, stream = ''): Promise<FaceObservation> {
-    this.requests.admit(frame);
+    if (this.requests.closed) throw new VisionError('internal_error', 'face engine is closed');
+    assertI420(frame);
     const session = await this.liveSession();
     return this.requests.add(
-      frame,
-      (id) => ({ timer: setTimeout(() => this.stuck(session, id), this.config.frameTimeoutMs ?? 10_000) }),
+      { frame },
       (id) =>
         session.socket!.send(
           encodeFrame({ id, stream, width: frame.width, height: frame.height, timestampMs: frame.timestampMs }, frame.data),
         ),
+      { ms: this.config.frameTimeoutMs ?? 10_000, message: 'face analysis timed out', onTimeout: () => this.stuck(session) },
     );
   }
 
@@ -105,7 +104,7 @@ export class TasksVisionFaceEngine implements FaceAnalysisPort {
 
   /** Quits Chromium and stops the loopback server; pending analyses reject. Idempotent. */
   async close(): Promise<void> {
-    if (!this.requests.close('face engine closed', clearTimer)) return;
+    if (!this.requests.close('face engine closed')) return;
     await stopSession(this.session);
   }
 
@@ -125,7 +124,7 @@ export class TasksVisionFaceEngine implements FaceAnalysisPort {
   /** Replaces the session; frames in flight in the old one reject with `reason`. */
   private restart(reason: string): void {
     const old = this.session;
-    this.requests.failAll(reason, clearTimer);
+    this.requests.failAll(reason);
     this.restarts++;
     void stopSession(old);
     this.session = this.startSession();
@@ -159,21 +158,13 @@ export class TasksVisionFaceEngine implements FaceAnalysisPort {
       const exited = session.chromium.whenExited().then(() => {
         throw new Error(`Chromium exited while starting: ${session.chromium.recentOutput().slice(-500)}`);
       });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error('Chromium did not load the face landmarker in time')),
-          this.config.startTimeoutMs ?? 60_000,
-        );
-      });
       try {
-        await Promise.race([started, exited, timeout]);
+        const late = () => new Error('Chromium did not load the face landmarker in time');
+        await withTimeout(Promise.race([started, exited]), this.config.startTimeoutMs ?? faceDefaults.startTimeoutMs, late);
         session.up = true;
       } catch (error) {
         void stopSession(session);
         throw new VisionError('internal_error', `MediaPipe face engine: ${error instanceof Error ? error.message : error}`);
-      } finally {
-        clearTimeout(timer);
       }
     })();
     session.ready.catch(() => undefined);
@@ -183,18 +174,14 @@ export class TasksVisionFaceEngine implements FaceAnalysisPort {
   private onReply(message: Extract<PageMessage, { id: number }>): void {
     const p = this.requests.take(message.id);
     if (!p) return;
-    clearTimeout(p.timer);
     if (message.type === 'result') {
       this.lastFaces = message.faces.map((f) => meshFace(f, p.frame));
       p.resolve(toObservation(this.lastFaces, p.frame));
     } else p.reject(new VisionError('internal_error', `face analysis failed: ${message.message}`));
   }
 
-  /** A frame got no answer in time: the page is stuck; restart Chromium (its exit fails the other frames). */
-  private stuck(session: Session, id: number): void {
-    const p = this.requests.take(id);
-    if (!p) return;
-    p.reject(new VisionError('internal_error', 'face analysis timed out'));
+  /** A frame got no answer in time (it was rejected): the page is stuck; restart Chromium (its exit fails the other frames). */
+  private stuck(session: Session): void {
     if (session === this.session && !this.requests.closed) {
       this.logger.warn('a frame got no answer in time: restarting Chromium');
       this.restart('face analysis interrupted: Chromium restarted');

@@ -3,10 +3,10 @@
  * (PAD_FPS frames per second, only frames with exactly one BlazeFace face). Nothing is written to disk.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { decodeImage, sniffImageType } from '../src/references/image-loader';
-import type { PadSource } from '../src/pad/pad-crop';
-import type { ScoredFrame } from '../src/pad/pad-policy';
-import type { PadScorer } from '../src/pad/pad-scorer';
+import { decodeImage, sniffImageType } from '../../src/references/image-loader';
+import type { PadSource } from '../../src/pad/pad-crop';
+import type { ScoredFrame } from '../../src/pad/pad-policy';
+import type { PadScorer } from '../../src/pad/pad-scorer';
 import type { BlazeFace } from './blazeface';
 import { videoFrames } from './video-frames';
 

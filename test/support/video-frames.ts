@@ -3,8 +3,8 @@
  * rate, scaled to at most 640 px wide, as a call would deliver them. Nothing is written to disk.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import type { I420Frame } from '../src/common/image';
-import type { FaceObservation } from '../src/face/face-observation';
+import type { I420Frame } from '../../src/common/image';
+import type { FaceObservation } from '../../src/face/face-observation';
 
 /** What to decode. Times in seconds of the clip. */
 export interface DecodeOptions {
@@ -14,12 +14,14 @@ export interface DecodeOptions {
   maxWidth?: number;
 }
 
-export { fixturesDir } from '../test/support/fixtures';
-
 function probeSize(file: string): { width: number; height: number } {
-  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file],
+    {
+      encoding: 'utf8',
+    },
+  );
   const [width, height] = out.trim().split('\n')[0].split(',').map(Number);
   if (!width || !height) throw new Error(`cannot read the video size of ${file}`);
   return { width, height };
@@ -72,7 +74,11 @@ interface Analyzer {
 }
 
 /** Analyses every frame of a clip in order; also returns the round-trip time of each frame, ms. */
-export async function analyzeClip(engine: Analyzer, file: string, options: DecodeOptions): Promise<{ observations: FaceObservation[]; ms: number[] }> {
+export async function analyzeClip(
+  engine: Analyzer,
+  file: string,
+  options: DecodeOptions,
+): Promise<{ observations: FaceObservation[]; ms: number[] }> {
   const observations: FaceObservation[] = [];
   const ms: number[] = [];
   for await (const frame of videoFrames(file, options)) {

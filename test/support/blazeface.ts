@@ -7,11 +7,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import { decodeDetections, DETECTOR_SIZE, ssdAnchors, weightedNms } from '../src/face/mediapipe/detector';
-import { letterboxRoi, projectPoint, type Roi } from '../src/face/mediapipe/roi';
-import { type FaceBox, type PadSource, pixelReader } from '../src/pad/pad-crop';
+import { decodeDetections, DETECTOR_SIZE, ssdAnchors, weightedNms } from '../../src/face/mediapipe/detector';
+import { letterboxRoi, projectPoint, type Roi } from '../../src/face/mediapipe/roi';
+import { type FaceBox, type PadSource, pixelReader } from '../../src/pad/pad-crop';
+import { REPO_ROOT } from './fixtures';
 
-const MODEL = join(__dirname, '..', '..', 'models', 'face_landmarker', 'face_detector.onnx');
+const MODEL = join(REPO_ROOT, 'models', 'face_landmarker', 'face_detector.onnx');
 const ANCHORS = ssdAnchors();
 
 /** One detected face in source pixels. */
