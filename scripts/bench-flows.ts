@@ -413,6 +413,7 @@ async function runBench(): Promise<void> {
 
 function main(): void {
   if (process.argv[2] === 'world') return runWorld();
+  process.env.MALLOC_MMAP_THRESHOLD_ ??= '2097152'; // as the Dockerfile sets it (glibc reads it at start: the re-exec)
   if (!inLoopbackNetns()) return;
   runBench().then(
     () => process.exit(0),
