@@ -6,7 +6,8 @@
  *
  * Usage: npm run bench:flows -- --flows N [--extra K] [--timeout S] [--bots-nice P] [--bots-together]
  *   --extra K        joins sent once the N flows run, with MAX_CONCURRENT_FLOWS = N: each should get 429 (rejected_429).
- *   --bots-nice P    runs the room server and the bots under `nice -n P` (default 0).
+ *   --bots-nice P    runs the room server and the bots under `nice -n P` (default 0; in their own session, the
+ *                    session's scheduler group gets that nice value).
  *   --bots-together  keeps the room server and the bots in the service's session. By default they get a session of
  *                    their own, so Linux's scheduler (autogroup) shares the cores between the service and them as
  *                    between two jobs, as if they ran elsewhere; together, their many WebRTC threads compete with
@@ -28,6 +29,7 @@
  */
 import { fork, ChildProcess } from 'node:child_process';
 import type { Producer } from 'mediasoup/node/lib/types';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance as nodePerformance } from 'node:perf_hooks';
 import { FACE_ANALYSIS_PORT } from '../src/face/face-analysis.port';
@@ -279,6 +281,8 @@ async function runBench(): Promise<void> {
     detached: !botsTogether,
     ...(botsNice ? { execPath: 'nice', execArgv: ['-n', String(botsNice), process.execPath, ...process.execArgv] } : {}),
   });
+  // In a session of their own the scheduler weighs the bots' group by the group's nice value, not the threads'.
+  if (botsNice && !botsTogether) writeFileSync(`/proc/${world.pid}/autogroup`, String(botsNice));
   let wsUrls: string[] = [];
   const firstFrameAt = new Map<number, number>();
   let worldCpu: Extract<FromWorld, { type: 'stopped' }> | undefined;
