@@ -4,8 +4,14 @@
  * in one child process the mediasoup room server with N cooperative responsive bots (two challenges each, blink
  * and open-close-mouth, genuine reference). Prints one JSON line.
  *
- * Usage: npm run bench:flows -- --flows N [--extra K] [--timeout S]
- *   --extra K   joins sent once the N flows run, with MAX_CONCURRENT_FLOWS = N: each should get 429 (rejected_429).
+ * Usage: npm run bench:flows -- --flows N [--extra K] [--timeout S] [--bots-nice P] [--bots-together]
+ *   --extra K        joins sent once the N flows run, with MAX_CONCURRENT_FLOWS = N: each should get 429 (rejected_429).
+ *   --bots-nice P    runs the room server and the bots under `nice -n P` (default 0; in their own session, the
+ *                    session's scheduler group gets that nice value).
+ *   --bots-together  keeps the room server and the bots in the service's session. By default they get a session of
+ *                    their own, so Linux's scheduler (autogroup) shares the cores between the service and them as
+ *                    between two jobs, as if they ran elsewhere; together, their many WebRTC threads compete with
+ *                    the service's thread by thread.
  * Env passed to the service when set: FACE_WORKERS, MATCHER_WORKERS, FACE_DETECTOR_SKIP_MS, INSTRUCTION_VIDEO_FPS.
  *
  * Where the numbers come from: analysed fps and frames from GET /flows/{id} (frames analysed per second of the
@@ -13,17 +19,31 @@
  * per flow = (peak − idle RSS before the flows) / N), verdict = POST /join-call → terminal callback at the
  * controller, first instruction = POST /join-call → first frame of the service's video at the subject (every
  * frame of it carries an instruction screen). Re-executes itself inside `unshare -n` with only loopback up.
+ *
+ * Where the time goes, while the flows run: CPU per thread name of the service process and of the bots' process
+ * (/proc; "main" is the event loop, "node" Node's worker threads and V8's) and of the mediasoup worker, the time
+ * those threads waited for a core while runnable (starved by other work), the service's event-loop delay and utilisation,
+ * the face pool's latency per frame (analyze() call to answer) next to the workers' own median run time (the rest
+ * is queueing and thread hops) and frames in flight, per flow the frames at the gate and the instruction video's
+ * frame rate at the subject, and how busy the whole machine was (other jobs included).
  */
 import { fork, ChildProcess } from 'node:child_process';
+import type { Producer } from 'mediasoup/node/lib/types';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay, performance as nodePerformance } from 'node:perf_hooks';
+import { FACE_ANALYSIS_PORT } from '../src/face/face-analysis.port';
+import type { WorkerFaceEngine } from '../src/face/worker-face-engine';
 import { configureLogger } from '../src/observability/logger';
 import { DemoController } from '../demo/demo-controller';
 import { BOT_CHALLENGES, finishedFlow } from '../test/e2e/verification';
 import { clipStill, PERFORMERS, ResponsiveBot } from '../test/harness/responsive-bot';
 import { RoomServer } from '../test/harness/room-server';
+import { loadMediasoup } from '../test/harness/sfu-worker';
 import { waitUntil } from '../test/harness/wait';
 import { startApp } from '../test/support/app';
 import { inLoopbackNetns } from './loopback-netns';
+import { childCpu, cpuPercentDelta, machineCpu, threadCpu, threadRunqueueWait } from './proc-cpu';
 import { median } from '../test/support/video-frames';
 
 const person = PERFORMERS.d18;
@@ -39,16 +59,86 @@ type ToWorld =
 type FromWorld =
   | { type: 'ready'; wsUrls: string[] }
   | { type: 'firstFrame'; index: number; at: number }
-  | { type: 'stopped'; cpuSeconds: number; seconds: number };
+  | {
+      type: 'stopped';
+      cpuSeconds: number;
+      seconds: number;
+      threads: Record<string, number>;
+      waits: Record<string, number>;
+      sfu: Record<string, number>;
+      bots: BotRates[];
+      rtp: { camera: RtpTotals; instructions: RtpTotals };
+    };
+
+/** What the SFU received of one kind of video stream while the flows ran, summed over the streams. */
+interface RtpTotals {
+  streams: number;
+  packets: number;
+  lost_percent: number;
+  nacks: number;
+  /** Key frames the SFU asked the sender for (after losses the receiver cannot decode until one arrives). */
+  plis: number;
+}
+
+type ProducerStats = Awaited<ReturnType<Producer['getStats']>>;
+
+/**
+ * The RTP statistics of every producer the room server's workers create (mediasoup's observer API): the subjects'
+ * cameras and the service's instruction videos, the last reading of each kept (a producer closes with its flow).
+ */
+function watchProducers(): { sample(): Promise<void>; totals(): { camera: RtpTotals; instructions: RtpTotals } } {
+  const last = new Map<Producer, ProducerStats>();
+  loadMediasoup().observer.on('newworker', (worker) =>
+    worker.observer.on('newrouter', (router) =>
+      router.observer.on('newtransport', (transport) => transport.observer.on('newproducer', (producer) => last.set(producer, []))),
+    ),
+  );
+  const totals = (instructions: boolean): RtpTotals => {
+    const producers = [...last.keys()].filter((p) => (p.appData.source === 'vision-instructions') === instructions);
+    const stats = producers.flatMap((p) => last.get(p)!);
+    const sum = (key: 'packetCount' | 'packetsLost' | 'nackCount' | 'pliCount') => stats.reduce((s, x) => s + x[key], 0);
+    const packets = sum('packetCount');
+    return {
+      streams: producers.length,
+      packets,
+      lost_percent: round(packets ? (sum('packetsLost') / (packets + sum('packetsLost'))) * 100 : 0, 2),
+      nacks: sum('nackCount'),
+      plis: sum('pliCount'),
+    };
+  };
+  return {
+    async sample() {
+      await Promise.all(
+        [...last.keys()].filter((p) => !p.closed).map(async (p) => last.set(p, await p.getStats().catch(() => last.get(p)!))),
+      );
+    },
+    totals: () => ({ camera: totals(false), instructions: totals(true) }),
+  };
+}
+
+/** Frame rates one bot saw while the flows ran: its camera, and the service's instruction video. */
+interface BotRates {
+  camera_fps: number;
+  instruction_fps: number;
+}
 
 /** The child: room server and bots. */
 function runWorld(): void {
   const send = (m: FromWorld) => process.send?.(m);
+  process.on('disconnect', () => process.exit(1)); // the bench died: do not outlive it
   let server: RoomServer | undefined;
   const bots: ResponsiveBot[] = [];
+  const producers = watchProducers();
+  let rtpSampler: NodeJS.Timeout | undefined;
+  let stopping = false;
   // Measured while the flows run.
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
+  let threads0 = threadCpu();
+  let waits0 = threadRunqueueWait();
+  let children0 = childCpu();
+  let counts0: { sent: number; received: number }[] = [];
+  const counts = () => bots.map((b) => ({ sent: b.bot.framesSent, received: b.bot.received.count }));
   process.on('message', (m: ToWorld) => {
     if (m.type === 'start') {
       void (async () => {
@@ -70,12 +160,40 @@ function runWorld(): void {
     } else if (m.type === 'follow') {
       cpu0 = process.cpuUsage();
       t0 = performance.now();
+      threads0 = threadCpu();
+      waits0 = threadRunqueueWait();
+      children0 = childCpu();
+      counts0 = counts();
+      rtpSampler = setInterval(() => void producers.sample(), 1000);
       for (const f of m.flows) bots[f.index].follow(m.serviceUrl, f.flowId);
-    } else {
-      for (const bot of bots) bot.close();
+    } else if (!stopping) {
+      stopping = true;
+      clearInterval(rtpSampler);
       const cpu = process.cpuUsage(cpu0);
-      send({ type: 'stopped', cpuSeconds: (cpu.user + cpu.system) / 1e6, seconds: (performance.now() - t0) / 1000 });
-      void server?.close().finally(() => process.exit(0));
+      const seconds = (performance.now() - t0) / 1000;
+      const rates = counts().map((c, i) => ({
+        camera_fps: round((c.sent - counts0[i].sent) / seconds),
+        instruction_fps: round((c.received - counts0[i].received) / seconds),
+      }));
+      const threads = cpuPercentDelta(threads0, threadCpu(), seconds);
+      const waits = cpuPercentDelta(waits0, threadRunqueueWait(), seconds);
+      const sfu = cpuPercentDelta(children0, childCpu(), seconds);
+      void (async () => {
+        // Totals over each stream's life (the bots' cameras start shortly before the flows).
+        await producers.sample();
+        for (const bot of bots) bot.close();
+        send({
+          type: 'stopped',
+          cpuSeconds: (cpu.user + cpu.system) / 1e6,
+          seconds,
+          threads,
+          waits,
+          sfu,
+          bots: rates,
+          rtp: producers.totals(),
+        });
+        await server?.close();
+      })().finally(() => process.exit(0));
     }
   });
 }
@@ -92,6 +210,43 @@ function percentile(values: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
 }
 
+/**
+ * Wraps the face engine's analyze() to time each frame from call to answer and count frames in flight (the queue
+ * in front of the workers: each flow keeps at most one frame there).
+ */
+function watchFacePool(face: WorkerFaceEngine) {
+  const analyze = face.analyze.bind(face);
+  let latencies: number[] = [];
+  let inFlight = 0;
+  let inFlightSum = 0;
+  let inFlightMax = 0;
+  face.analyze = async (...args) => {
+    const t = performance.now();
+    inFlight++;
+    inFlightMax = Math.max(inFlightMax, inFlight);
+    inFlightSum += inFlight;
+    try {
+      return await analyze(...args);
+    } finally {
+      inFlight--;
+      latencies.push(performance.now() - t);
+    }
+  };
+  return {
+    reset() {
+      latencies = [];
+      inFlightSum = inFlightMax = 0;
+    },
+    stats: () => ({
+      frames: latencies.length,
+      latency_ms_p50: round(percentile(latencies, 50)),
+      latency_ms_p95: round(percentile(latencies, 95)),
+      in_flight_mean_at_call: round(latencies.length ? inFlightSum / latencies.length : 0),
+      in_flight_max: inFlightMax,
+    }),
+  };
+}
+
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -104,6 +259,8 @@ async function runBench(): Promise<void> {
   const flows = Math.max(1, option('flows', 1));
   const extra = option('extra', 1);
   const timeoutS = option('timeout', 180);
+  const botsNice = option('bots-nice', 0);
+  const botsTogether = process.argv.includes('--bots-together');
   const passThrough = Object.fromEntries(
     ['FACE_WORKERS', 'MATCHER_WORKERS', 'FACE_DETECTOR_SKIP_MS', 'INSTRUCTION_VIDEO_FPS'].flatMap((k) =>
       process.env[k] ? [[k, process.env[k]!]] : [],
@@ -117,10 +274,18 @@ async function runBench(): Promise<void> {
     MAX_CONCURRENT_FLOWS: String(flows),
     JOIN_RATE_LIMIT_PER_MIN: '100000',
   });
-  const world: ChildProcess = fork(__filename, ['world'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const face = service.app.get<symbol, WorkerFaceEngine>(FACE_ANALYSIS_PORT);
+  const pool = watchFacePool(face);
+  const world: ChildProcess = fork(__filename, ['world'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    detached: !botsTogether,
+    ...(botsNice ? { execPath: 'nice', execArgv: ['-n', String(botsNice), process.execPath, ...process.execArgv] } : {}),
+  });
+  // In a session of their own the scheduler weighs the bots' group by the group's nice value, not the threads'.
+  if (botsNice && !botsTogether) writeFileSync(`/proc/${world.pid}/autogroup`, String(botsNice));
   let wsUrls: string[] = [];
   const firstFrameAt = new Map<number, number>();
-  let worldCpu: { cpuSeconds: number; seconds: number } | undefined;
+  let worldCpu: Extract<FromWorld, { type: 'stopped' }> | undefined;
   world.on('message', (m: FromWorld) => {
     if (m.type === 'ready') wsUrls = m.wsUrls;
     else if (m.type === 'firstFrame') firstFrameAt.set(m.index, m.at);
@@ -143,6 +308,14 @@ async function runBench(): Promise<void> {
     }, 1000);
     const cpuStart = sample(idle, 'vision_process_cpu_seconds_total');
     const t0 = performance.now();
+    const threads0 = threadCpu();
+    const waits0 = threadRunqueueWait();
+    const machine0 = machineCpu();
+    const load0 = loadavg()[0];
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const elu0 = nodePerformance.eventLoopUtilization();
+    pool.reset();
     const joins = await Promise.all(
       Array.from({ length: flows }, async (_, i) => {
         const token = `bench-${i}`;
@@ -166,6 +339,12 @@ async function runBench(): Promise<void> {
     }
     const views = await Promise.all(joins.map((j) => finishedFlow(service.baseUrl, j.flowId, timeoutS * 1000).catch(() => undefined)));
     const seconds = (performance.now() - t0) / 1000;
+    loopDelay.disable();
+    const elu = nodePerformance.eventLoopUtilization(elu0);
+    const serviceThreads = cpuPercentDelta(threads0, threadCpu(), seconds);
+    const serviceWaits = cpuPercentDelta(waits0, threadRunqueueWait(), seconds);
+    const machine1 = machineCpu();
+    const poolStats = pool.stats();
     const end = await metrics();
     clearInterval(sampler);
     const cpuSeconds = sample(end, 'vision_process_cpu_seconds_total') - cpuStart;
@@ -200,7 +379,31 @@ async function runBench(): Promise<void> {
         idle_rss_mb: Math.round(idleRss / 1e6),
         bots_cpu_percent: round((worldCpu!.cpuSeconds / worldCpu!.seconds) * 100),
         failures: reasons,
-        face_workers: Number(passThrough.FACE_WORKERS ?? 0) || 'cores',
+        face_workers: face.workerCount,
+        face_pool: { ...poolStats, worker_run_ms_median: round(face.medianMs()) },
+        event_loop: {
+          delay_ms_p50: round(loopDelay.percentile(50) / 1e6),
+          delay_ms_p99: round(loopDelay.percentile(99) / 1e6),
+          delay_ms_max: round(loopDelay.max / 1e6),
+          utilization: round(elu.utilization, 2),
+        },
+        service_threads_cpu_percent: serviceThreads,
+        service_threads_runqueue_wait_percent: serviceWaits,
+        bots_threads_cpu_percent: worldCpu!.threads,
+        bots_threads_runqueue_wait_percent: worldCpu!.waits,
+        sfu_cpu_percent: worldCpu!.sfu,
+        rtp_at_sfu: worldCpu!.rtp,
+        bots_nice: botsNice,
+        bots_own_session: !botsTogether,
+        per_flow: joins.map((j, i) => ({
+          received: views[i]?.frames.received,
+          dropped: views[i]?.frames.dropped,
+          analysed: views[i]?.frames.analysed,
+          analysed_fps: round(views[i]?.frames.analysed_fps ?? 0),
+          ...worldCpu!.bots[j.index],
+        })),
+        machine_busy_percent: round(((machine1.busyS - machine0.busyS) / (machine1.totalS - machine0.totalS)) * 100),
+        load_avg_1m_at_start: round(load0, 2),
         load_avg_1m_at_end: round(loadavg()[0], 2),
       }),
     );
@@ -214,6 +417,7 @@ async function runBench(): Promise<void> {
 
 function main(): void {
   if (process.argv[2] === 'world') return runWorld();
+  process.env.MALLOC_MMAP_THRESHOLD_ ??= '2097152'; // as the Dockerfile sets it (glibc reads it at start: the re-exec)
   if (!inLoopbackNetns()) return;
   runBench().then(
     () => process.exit(0),
