@@ -23,7 +23,7 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 # A fixed glibc mmap threshold: onnxruntime's model loading frees tens of MB per session that glibc's sliding
-# threshold would keep in the heap for good (idle RSS 610 → 450 MB); frames (≤ 1.4 MB at 720p) stay below it.
+# threshold would keep in the heap for good (idle RSS ≈ 690 → 496 MB); frames (≤ 1.4 MB at 720p) stay below it.
 ENV NODE_ENV=production PORT=5000 HOST=0.0.0.0 MALLOC_MMAP_THRESHOLD_=2097152
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules node_modules
