@@ -22,6 +22,8 @@ export const TEXT_BOXES = {
 
 /** Height of the bottom bar with challenge i/N, countdown and progress. */
 const BAR_HEIGHT = 56;
+/** Height of the progress strip along the bar's bottom edge. */
+const PROGRESS_HEIGHT = 8;
 const LINE_SPACING = 1.25;
 
 const COLORS = {
@@ -116,13 +118,14 @@ class OverlayLayer {
  * `now` at every render, so it keeps running when nothing new is shown.
  *
  * Per picture it does only what changed: the background is mirrored again only when a new subject frame came,
- * and the overlay is two layers, the screen (guide, texts; changes with the screen) and the challenge bar
- * (i/N, countdown, progress; changes every second and every 2 % of progress), each redrawn only when what it
- * shows changes. The bar is below everything else, so the layers never overlap.
+ * and the overlay is three layers, each redrawn only when what it shows changes: the screen (guide, texts;
+ * changes with the screen), the challenge bar (i/N, countdown; every second) and the progress strip under it
+ * (every 2 % of progress, 8 rows). The bar is below everything else, so the layers never overlap.
  */
 export class InstructionRenderer {
   private readonly screenLayer = new OverlayLayer(0, VIDEO_HEIGHT);
-  private readonly barLayer = new OverlayLayer(VIDEO_HEIGHT - BAR_HEIGHT, BAR_HEIGHT);
+  private readonly barLayer = new OverlayLayer(VIDEO_HEIGHT - BAR_HEIGHT, BAR_HEIGHT - PROGRESS_HEIGHT);
+  private readonly progressLayer = new OverlayLayer(VIDEO_HEIGHT - PROGRESS_HEIGHT, PROGRESS_HEIGHT);
   /** The background: the mirrored subject, or the waiting screen's colour. */
   private readonly background = new Uint8Array(i420Size(VIDEO_WIDTH, VIDEO_HEIGHT));
   private readonly out = new Uint8Array(i420Size(VIDEO_WIDTH, VIDEO_HEIGHT));
@@ -156,7 +159,8 @@ export class InstructionRenderer {
     const changed = [this.drawBackground(), this.updateLayers()].some(Boolean);
     if (changed) {
       this.out.set(this.background);
-      for (const layer of [this.screenLayer, this.barLayer]) if (layer.overlay) blendOverlay(this.out, VIDEO_HEIGHT, layer.overlay);
+      for (const layer of [this.screenLayer, this.barLayer, this.progressLayer])
+        if (layer.overlay) blendOverlay(this.out, VIDEO_HEIGHT, layer.overlay);
     }
     return this.out;
   }
@@ -190,9 +194,12 @@ export class InstructionRenderer {
     };
     const screenKey = JSON.stringify([s.phase, s.text, s.warning, challenge !== undefined, this.subject === undefined]);
     const screenChanged = this.screenLayer.update(screenKey, (ctx) => this.drawScreen(ctx, s, challenge !== undefined));
-    const barKey = challenge && `${challenge.index}/${challenge.total} ${challenge.secondsLeft} ${challenge.progress}`;
+    const barKey = challenge && `${challenge.index}/${challenge.total} ${challenge.secondsLeft}`;
     const barChanged = this.barLayer.update(barKey, (ctx) => drawChallengeBar(ctx, challenge!));
-    return screenChanged || barChanged;
+    const progressChanged = this.progressLayer.update(challenge && String(challenge.progress), (ctx) =>
+      drawProgress(ctx, challenge!.progress),
+    );
+    return screenChanged || barChanged || progressChanged;
   }
 
   private drawScreen(ctx: SKRSContext2D, screen: InstructionScreen, withBar: boolean): void {
@@ -248,13 +255,10 @@ function drawWarning(ctx: SKRSContext2D, text: string, bottomInset: number): voi
   drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 8, COLORS.warningText);
 }
 
-/** The bottom bar, on its own layer (BAR_HEIGHT rows, y = 0 at the bar's top). */
+/** The bottom bar above the progress strip, on its own layer (y = 0 at the bar's top). */
 function drawChallengeBar(ctx: SKRSContext2D, challenge: DrawnChallenge): void {
   ctx.fillStyle = COLORS.band;
-  ctx.fillRect(0, 0, VIDEO_WIDTH, BAR_HEIGHT);
-  // Progress along the bar's bottom edge.
-  ctx.fillStyle = COLORS.progress;
-  ctx.fillRect(0, BAR_HEIGHT - 8, Math.round(VIDEO_WIDTH * challenge.progress), 8);
+  ctx.fillRect(0, 0, VIDEO_WIDTH, BAR_HEIGHT - PROGRESS_HEIGHT);
   ctx.font = fontOf(26);
   ctx.textBaseline = 'middle';
   ctx.fillStyle = COLORS.text;
@@ -271,6 +275,14 @@ function drawChallengeBar(ctx: SKRSContext2D, challenge: DrawnChallenge): void {
   ctx.textAlign = 'center';
   ctx.font = fontOf(20);
   ctx.fillText(String(challenge.secondsLeft), cx, cy);
+}
+
+/** The progress strip along the bar's bottom edge, on its own layer: the bar's band, filled from the left. */
+function drawProgress(ctx: SKRSContext2D, progress: number): void {
+  ctx.fillStyle = COLORS.band;
+  ctx.fillRect(0, 0, VIDEO_WIDTH, PROGRESS_HEIGHT);
+  ctx.fillStyle = COLORS.progress;
+  ctx.fillRect(0, 0, Math.round(VIDEO_WIDTH * progress), PROGRESS_HEIGHT);
 }
 
 /** A centred panel with the status text; without `panel`, outlined text on the background. */
