@@ -4,12 +4,15 @@
  * frame numbers stamped in, and reports what it receives. Prints one JSON line.
  *
  * Adapter level: ProtooTransport joined directly (no HTTP, no face engine); first_instruction_s counts from the
- * join() call; render_*_ms is the main thread's CPU per instruction picture (see renderCosts).
+ * join() call; threads_cpu_percent is per thread name ("main" is the event loop), over the steady-state window;
+ * render_*_ms is the main thread's CPU per instruction picture (see renderCosts).
  * Options (env): BENCH_SECONDS (10), BENCH_FPS (15, the subject's), INSTRUCTION_VIDEO_FPS (the service's default),
  * VISION_FIXTURES_DIR.
  * Re-executes itself inside `unshare -n` with only loopback up (WebRTC would otherwise use a real interface).
  */
 import { fork, ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import { nonstandard } from '@roamhq/wrtc';
 import { configureLogger } from '../src/observability/logger';
 import { LatestFrameGate } from '../src/flow/frame-gate';
@@ -21,6 +24,7 @@ import { RoomServer } from '../test/harness/room-server';
 import { SubjectBot } from '../test/harness/subject-bot';
 import { waitUntil } from '../test/harness/wait';
 import { inLoopbackNetns } from './loopback-netns';
+import { cpuPercentDelta, threadCpu } from './proc-cpu';
 import { fixture } from '../test/support/fixtures';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -153,9 +157,12 @@ async function runBench(): Promise<void> {
     const received0 = received.length;
     glass.length = 0;
     const cpu0 = process.cpuUsage();
+    const threads0 = threadCpu();
+    const elu0 = nodePerformance.eventLoopUtilization();
     const t0 = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const cpu = process.cpuUsage(cpu0);
+    const elu = nodePerformance.eventLoopUtilization(elu0);
     const seconds = (performance.now() - t0) / 1000;
     const result = {
       level: 'adapter',
@@ -165,6 +172,10 @@ async function runBench(): Promise<void> {
       first_instruction_s: round(firstInstruction, 2),
       glass_to_analysis_ms_median: round(median(glass)),
       cpu_percent_per_flow: round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100),
+      // The event loop's share (every frame in and out passes through it) and the WebRTC threads'.
+      threads_cpu_percent: cpuPercentDelta(threads0, threadCpu(), seconds),
+      event_loop_utilization: round(elu.utilization, 3),
+      load_avg_1m: round(loadavg()[0], 2),
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
       frames_dropped: gate.dropped,
       ...conversionCosts(),

@@ -80,24 +80,34 @@ function remapPlane(
   }
 }
 
-/** Copies a plane's rows reversed (native copy and reverse: about 4x faster than the lookups). */
-function mirrorPlane(src: Uint8Array, srcOffset: number, width: number, height: number, out: Uint8Array, outOffset: number): void {
+/**
+ * Copies a plane's rows reversed, 4 samples per 32-bit load and store, byte-swapped. Needs the width and the
+ * plane offsets to be multiples of 4 (640x480: widths 640 and 320).
+ */
+function mirrorPlane(src32: Uint32Array, srcOffset: number, width: number, height: number, out32: Uint32Array, outOffset: number): void {
+  const words = width >> 2;
   for (let y = 0; y < height; y++) {
-    const row = out.subarray(outOffset + y * width, outOffset + (y + 1) * width);
-    row.set(src.subarray(srcOffset + y * width, srcOffset + (y + 1) * width));
-    row.reverse();
+    const s = (srcOffset >> 2) + y * words;
+    const last = (outOffset >> 2) + y * words + words - 1;
+    for (let k = 0; k < words; k++) {
+      const v = src32[s + k];
+      out32[last - k] = (v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+    }
   }
 }
 
 /** Writes `frame`, mirrored and cover-fitted, into the output picture `out` (outWidth x outHeight). */
 export function drawMirrored(frame: I420Frame, map: CoverMap, out: Uint8Array): void {
   const { width, height, data } = frame;
-  if (map.mirrorOnly) {
+  // Little-endian packing (x86, arm64): the first sample is the lowest byte. Plane offsets are multiples of 4.
+  const out32 = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
+  if (map.mirrorOnly && width % 8 === 0 && data.byteOffset % 4 === 0) {
+    const src32 = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
     const cw = width >> 1;
     const ch = height >> 1;
-    mirrorPlane(data, 0, width, height, out, 0);
-    mirrorPlane(data, width * height, cw, ch, out, width * height);
-    mirrorPlane(data, width * height + cw * ch, cw, ch, out, width * height + cw * ch);
+    mirrorPlane(src32, 0, width, height, out32, 0);
+    mirrorPlane(src32, width * height, cw, ch, out32, width * height);
+    mirrorPlane(src32, width * height + cw * ch, cw, ch, out32, width * height + cw * ch);
     return;
   }
   const outW = map.lumaX.length;
@@ -106,8 +116,6 @@ export function drawMirrored(frame: I420Frame, map: CoverMap, out: Uint8Array): 
   const ch = height >> 1;
   const ocw = outW >> 1;
   const och = outH >> 1;
-  // Little-endian packing (x86, arm64): the first sample is the lowest byte. Plane offsets are multiples of 4.
-  const out32 = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
   remapPlane(data, 0, width, out, out32, 0, map.lumaX, map.lumaY);
   remapPlane(data, width * height, cw, out, out32, outW * outH, map.chromaX, map.chromaY);
   remapPlane(data, width * height + cw * ch, cw, out, out32, outW * outH + ocw * och, map.chromaX, map.chromaY);
