@@ -4,11 +4,15 @@
  * frame numbers stamped in, and reports what it receives. Prints one JSON line.
  *
  * Adapter level: ProtooTransport joined directly (no HTTP, no face engine); first_instruction_s counts from the
- * join() call. Options (env): BENCH_SECONDS (10), BENCH_FPS (15, the subject's), INSTRUCTION_VIDEO_FPS (the service's
- * default), VISION_FIXTURES_DIR.
+ * join() call; threads_cpu_percent is per thread name ("main" is the event loop), over the steady-state window;
+ * render_*_ms is the main thread's CPU per instruction picture (see renderCosts).
+ * Options (env): BENCH_SECONDS (10), BENCH_FPS (15, the subject's), INSTRUCTION_VIDEO_FPS (the service's default),
+ * VISION_FIXTURES_DIR.
  * Re-executes itself inside `unshare -n` with only loopback up (WebRTC would otherwise use a real interface).
  */
 import { fork, ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import { nonstandard } from '@roamhq/wrtc';
 import { configureLogger } from '../src/observability/logger';
 import { LatestFrameGate } from '../src/flow/frame-gate';
@@ -20,6 +24,7 @@ import { RoomServer } from '../test/harness/room-server';
 import { SubjectBot } from '../test/harness/subject-bot';
 import { waitUntil } from '../test/harness/wait';
 import { inLoopbackNetns } from './loopback-netns';
+import { cpuPercentDelta, threadCpu } from './proc-cpu';
 import { fixture } from '../test/support/fixtures';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -51,38 +56,57 @@ async function runBot(wsUrl: string): Promise<void> {
   });
 }
 
-/** Milliseconds per call of `fn`, median of `n`. */
-function timeIt(n: number, fn: () => void): number {
-  const ms: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    fn();
-    ms.push(performance.now() - t);
+/**
+ * CPU ms of one instruction picture in a challenge's steady state: a new subject frame came since the last
+ * picture (640x480, mirrored; 480x480, the bots' clip, cover-fitted), with the progress standing still or moving
+ * one 2 % step per picture (the challenge bar redrawn every picture, the worst case).
+ */
+function renderCosts(): Record<string, number> {
+  const costs: Record<string, number> = {};
+  for (const [w, h] of [
+    [640, 480],
+    [480, 480],
+  ]) {
+    for (const step of [0, 0.02]) {
+      const renderer = new InstructionRenderer();
+      const frames = [0, 1].map((k) => ({ width: w, height: h, data: new Uint8Array((w * h * 3) / 2).fill(90 + k), timestampMs: 0 }));
+      let i = 0;
+      const picture = () => {
+        i++;
+        renderer.setScreen({
+          phase: 'challenge',
+          text: 'Parpadea con ambos ojos',
+          challenge: { index: 1, total: 2, endsAtMs: Date.now() + 8000, progress: (i * step) % 1 },
+        });
+        renderer.setSubjectFrame(frames[i & 1]);
+        renderer.render();
+      };
+      costs[`render_${w}x${h}${step ? '_progress_moving' : ''}_ms`] = round(cpuMsPerCall(300, picture), 2);
+    }
   }
-  return median(ms);
+  return costs;
 }
 
-function conversionCosts(): { rgba_to_i420_ms: number; render_frame_ms: number } {
+/** CPU ms per call of `fn` over `n` calls, after as many to warm up. */
+function cpuMsPerCall(n: number, fn: () => void): number {
+  for (let i = 0; i < n; i++) fn();
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) fn();
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / 1000 / n;
+}
+
+function conversionCosts(): Record<string, number> {
   const w = 640;
   const h = 480;
   const rgba = new Uint8Array(w * h * 4).fill(100);
   const i420 = new Uint8Array((w * h * 3) / 2);
-  const renderer = new InstructionRenderer();
-  renderer.setScreen({
-    phase: 'challenge',
-    text: 'Parpadea con ambos ojos',
-    challenge: { index: 1, total: 2, endsAtMs: Date.now() + 8000, progress: 0.3 },
-  });
-  renderer.setSubjectFrame({ width: w, height: h, data: i420, timestampMs: 0 });
   return {
     rgba_to_i420_ms: round(
-      timeIt(100, () => nonstandard.rgbaToI420({ width: w, height: h, data: rgba }, { width: w, height: h, data: i420 })),
+      cpuMsPerCall(100, () => nonstandard.rgbaToI420({ width: w, height: h, data: rgba }, { width: w, height: h, data: i420 })),
       3,
     ),
-    render_frame_ms: round(
-      timeIt(100, () => renderer.render()),
-      2,
-    ),
+    ...renderCosts(),
   };
 }
 
@@ -133,9 +157,12 @@ async function runBench(): Promise<void> {
     const received0 = received.length;
     glass.length = 0;
     const cpu0 = process.cpuUsage();
+    const threads0 = threadCpu();
+    const elu0 = nodePerformance.eventLoopUtilization();
     const t0 = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const cpu = process.cpuUsage(cpu0);
+    const elu = nodePerformance.eventLoopUtilization(elu0);
     const seconds = (performance.now() - t0) / 1000;
     const result = {
       level: 'adapter',
@@ -145,6 +172,10 @@ async function runBench(): Promise<void> {
       first_instruction_s: round(firstInstruction, 2),
       glass_to_analysis_ms_median: round(median(glass)),
       cpu_percent_per_flow: round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100),
+      // The event loop's share (every frame in and out passes through it) and the WebRTC threads'.
+      threads_cpu_percent: cpuPercentDelta(threads0, threadCpu(), seconds),
+      event_loop_utilization: round(elu.utilization, 3),
+      load_avg_1m: round(loadavg()[0], 2),
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
       frames_dropped: gate.dropped,
       ...conversionCosts(),

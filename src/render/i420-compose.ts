@@ -51,41 +51,63 @@ export function coverMap(srcWidth: number, srcHeight: number, outWidth: number, 
   };
 }
 
+/**
+ * Nearest-neighbour lookups, four output samples packed into one 32-bit store (about 2x fewer writes); an output
+ * row that samples the same source row as the one above it (an upscale) is a native copy of that row.
+ * Plane widths here are multiples of 4 (640 and 320), so `out32` covers each row exactly.
+ */
 function remapPlane(
   src: Uint8Array,
   srcOffset: number,
   srcStride: number,
   out: Uint8Array,
+  out32: Uint32Array,
   outOffset: number,
   mx: Int32Array,
   my: Int32Array,
 ): void {
   const w = mx.length;
   for (let y = 0; y < my.length; y++) {
-    const row = srcOffset + my[y] * srcStride;
     const o = outOffset + y * w;
-    for (let x = 0; x < w; x++) out[o + x] = src[row + mx[x]];
+    if (y > 0 && my[y] === my[y - 1]) {
+      out.copyWithin(o, o - w, o);
+      continue;
+    }
+    const row = srcOffset + my[y] * srcStride;
+    for (let x = 0, i = o >> 2; x < w; x += 4, i++) {
+      out32[i] = src[row + mx[x]] | (src[row + mx[x + 1]] << 8) | (src[row + mx[x + 2]] << 16) | (src[row + mx[x + 3]] << 24);
+    }
   }
 }
 
-/** Copies a plane's rows reversed (native copy and reverse: about 4x faster than the lookups). */
-function mirrorPlane(src: Uint8Array, srcOffset: number, width: number, height: number, out: Uint8Array, outOffset: number): void {
+/**
+ * Copies a plane's rows reversed, 4 samples per 32-bit load and store, byte-swapped. Needs the width and the
+ * plane offsets to be multiples of 4 (640x480: widths 640 and 320).
+ */
+function mirrorPlane(src32: Uint32Array, srcOffset: number, width: number, height: number, out32: Uint32Array, outOffset: number): void {
+  const words = width >> 2;
   for (let y = 0; y < height; y++) {
-    const row = out.subarray(outOffset + y * width, outOffset + (y + 1) * width);
-    row.set(src.subarray(srcOffset + y * width, srcOffset + (y + 1) * width));
-    row.reverse();
+    const s = (srcOffset >> 2) + y * words;
+    const last = (outOffset >> 2) + y * words + words - 1;
+    for (let k = 0; k < words; k++) {
+      const v = src32[s + k];
+      out32[last - k] = (v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+    }
   }
 }
 
 /** Writes `frame`, mirrored and cover-fitted, into the output picture `out` (outWidth x outHeight). */
 export function drawMirrored(frame: I420Frame, map: CoverMap, out: Uint8Array): void {
   const { width, height, data } = frame;
-  if (map.mirrorOnly) {
+  // Little-endian packing (x86, arm64): the first sample is the lowest byte. Plane offsets are multiples of 4.
+  const out32 = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
+  if (map.mirrorOnly && width % 8 === 0 && data.byteOffset % 4 === 0) {
+    const src32 = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
     const cw = width >> 1;
     const ch = height >> 1;
-    mirrorPlane(data, 0, width, height, out, 0);
-    mirrorPlane(data, width * height, cw, ch, out, width * height);
-    mirrorPlane(data, width * height + cw * ch, cw, ch, out, width * height + cw * ch);
+    mirrorPlane(src32, 0, width, height, out32, 0);
+    mirrorPlane(src32, width * height, cw, ch, out32, width * height);
+    mirrorPlane(src32, width * height + cw * ch, cw, ch, out32, width * height + cw * ch);
     return;
   }
   const outW = map.lumaX.length;
@@ -94,9 +116,9 @@ export function drawMirrored(frame: I420Frame, map: CoverMap, out: Uint8Array): 
   const ch = height >> 1;
   const ocw = outW >> 1;
   const och = outH >> 1;
-  remapPlane(data, 0, width, out, 0, map.lumaX, map.lumaY);
-  remapPlane(data, width * height, cw, out, outW * outH, map.chromaX, map.chromaY);
-  remapPlane(data, width * height + cw * ch, cw, out, outW * outH + ocw * och, map.chromaX, map.chromaY);
+  remapPlane(data, 0, width, out, out32, 0, map.lumaX, map.lumaY);
+  remapPlane(data, width * height, cw, out, out32, outW * outH, map.chromaX, map.chromaY);
+  remapPlane(data, width * height + cw * ch, cw, out, out32, outW * outH + ocw * och, map.chromaX, map.chromaY);
 }
 
 /** Fills the output with one flat colour (the waiting screen's background). */
@@ -108,61 +130,97 @@ export function fillI420(out: Uint8Array, width: number, height: number, y: numb
   out.fill(v, luma + chroma, luma + 2 * chroma);
 }
 
-/** An overlay ready to blend: its colour in I420 and its opacity per luma and per chroma sample (0..256). */
+/** [begin, end) plane offsets of the runs of non-transparent samples (the guide is a thin oval, text sparse). */
+function alphaRuns(alpha: Uint16Array, width: number): Int32Array {
+  const walk = (collect?: Int32Array) => {
+    let n = 0;
+    for (let row = 0; row < alpha.length; row += width) {
+      for (let i = row, end = row + width; i < end; i++) {
+        if (alpha[i] === 0) continue;
+        const begin = i;
+        while (i < end && alpha[i] !== 0) i++;
+        if (collect) {
+          collect[n] = begin;
+          collect[n + 1] = i;
+        }
+        n += 2;
+      }
+    }
+    return n;
+  };
+  const runs = new Int32Array(walk());
+  walk(runs);
+  return runs;
+}
+
+/**
+ * An overlay ready to blend: a full-width band of the output from luma row `top` (even), its colour in I420 and
+ * its opacity per luma and per chroma sample (0..256), and the runs where it is not transparent.
+ */
 export interface I420Overlay {
   width: number;
   height: number;
+  top: number;
   yuv: Uint8Array;
   alphaLuma: Uint16Array;
   alphaChroma: Uint16Array;
-  /** Luma rows that have any opaque pixel, so blending skips the rest. */
-  rows: Uint8Array;
+  lumaRuns: Int32Array;
+  chromaRuns: Int32Array;
 }
 
-/** Converts an unpremultiplied RGBA overlay (as getImageData gives it) for blending. */
-export function overlayFromRgba(rgba: Uint8ClampedArray, width: number, height: number): I420Overlay {
-  const yuv = new Uint8Array(i420Size(width, height));
+/**
+ * Converts an unpremultiplied RGBA overlay (as getImageData gives it) for blending at luma row `top`. Reuses the
+ * buffers of `previous` when it has the same size (an overlay is redrawn whenever what it shows changes).
+ */
+export function overlayFromRgba(rgba: Uint8ClampedArray, width: number, height: number, top = 0, previous?: I420Overlay): I420Overlay {
+  const reuse = previous?.width === width && previous.height === height;
+  const yuv = reuse ? previous.yuv : new Uint8Array(i420Size(width, height));
   nonstandard.rgbaToI420({ width, height, data: new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length) }, { width, height, data: yuv });
-  const alphaLuma = new Uint16Array(width * height);
-  const rows = new Uint8Array(height);
+  const alphaLuma = reuse ? previous.alphaLuma : new Uint16Array(width * height);
   for (let i = 0, p = 3; i < alphaLuma.length; i++, p += 4) {
     const a = rgba[p];
     alphaLuma[i] = a + (a >> 7); // 0..255 → 0..256, so 255 is fully opaque
-    if (a !== 0) rows[(i / width) | 0] = 1;
   }
   const cw = width >> 1;
-  const alphaChroma = new Uint16Array(cw * (height >> 1));
-  for (let y = 0; y < height >> 1; y++) {
+  const ch = height >> 1;
+  const alphaChroma = reuse ? previous.alphaChroma : new Uint16Array(cw * ch);
+  for (let y = 0; y < ch; y++) {
     for (let x = 0; x < cw; x++) {
       const i = 2 * y * width + 2 * x;
       alphaChroma[y * cw + x] = (alphaLuma[i] + alphaLuma[i + 1] + alphaLuma[i + width] + alphaLuma[i + width + 1]) >> 2;
     }
   }
-  return { width, height, yuv, alphaLuma, alphaChroma, rows };
+  return {
+    width,
+    height,
+    top,
+    yuv,
+    alphaLuma,
+    alphaChroma,
+    lumaRuns: alphaRuns(alphaLuma, width),
+    chromaRuns: alphaRuns(alphaChroma, cw),
+  };
 }
 
-/** Blends the overlay onto the output picture in place. */
-export function blendOverlay(out: Uint8Array, overlay: I420Overlay): void {
-  const { width, height, yuv, alphaLuma, alphaChroma, rows } = overlay;
-  for (let y = 0; y < height; y++) {
-    if (rows[y] === 0) continue;
-    for (let i = y * width, end = i + width; i < end; i++) {
-      const a = alphaLuma[i];
-      if (a !== 0) out[i] = (out[i] * (256 - a) + yuv[i] * a) >> 8;
+/** Blends `overlay[from..]` onto `out[at..]` along the runs: out = out·(1−a) + overlay·a. */
+function blendRuns(out: Uint8Array, at: number, overlay: Uint8Array, from: number, alpha: Uint16Array, runs: Int32Array): void {
+  for (let r = 0; r < runs.length; r += 2) {
+    for (let i = runs[r], end = runs[r + 1]; i < end; i++) {
+      const a = alpha[i];
+      out[at + i] = (out[at + i] * (256 - a) + overlay[from + i] * a) >> 8;
     }
   }
+}
+
+/** Blends the overlay onto the output picture (the overlay's width, `outHeight` rows) in place. */
+export function blendOverlay(out: Uint8Array, outHeight: number, overlay: I420Overlay): void {
+  const { width, height, top, yuv, alphaLuma, alphaChroma, lumaRuns, chromaRuns } = overlay;
   const luma = width * height;
   const chroma = alphaChroma.length;
-  const cw = width >> 1;
-  for (let y = 0; y < height >> 1; y++) {
-    if (rows[2 * y] === 0 && rows[2 * y + 1] === 0) continue;
-    for (let i = y * cw, end = i + cw; i < end; i++) {
-      const a = alphaChroma[i];
-      if (a === 0) continue;
-      const u = luma + i;
-      const v = luma + chroma + i;
-      out[u] = (out[u] * (256 - a) + yuv[u] * a) >> 8;
-      out[v] = (out[v] * (256 - a) + yuv[v] * a) >> 8;
-    }
-  }
+  const outLuma = width * outHeight;
+  const outChroma = outLuma >> 2;
+  const chromaTop = (top >> 1) * (width >> 1);
+  blendRuns(out, top * width, yuv, 0, alphaLuma, lumaRuns);
+  blendRuns(out, outLuma + chromaTop, yuv, luma, alphaChroma, chromaRuns);
+  blendRuns(out, outLuma + outChroma + chromaTop, yuv, luma + chroma, alphaChroma, chromaRuns);
 }

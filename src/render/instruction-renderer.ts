@@ -1,4 +1,4 @@
-import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { I420Frame } from '../common/image';
 import { blendOverlay, coverMap, CoverMap, drawMirrored, fillI420, i420Size, I420Overlay, overlayFromRgba } from './i420-compose';
 import type { InstructionScreen } from './instruction-screen';
@@ -22,6 +22,8 @@ export const TEXT_BOXES = {
 
 /** Height of the bottom bar with challenge i/N, countdown and progress. */
 const BAR_HEIGHT = 56;
+/** Height of the progress strip along the bar's bottom edge. */
+const PROGRESS_HEIGHT = 8;
 const LINE_SPACING = 1.25;
 
 const COLORS = {
@@ -76,25 +78,66 @@ function roundedRect(ctx: SKRSContext2D, x: number, y: number, w: number, h: num
 }
 
 /**
+ * One layer of the overlay: a full-width band of the picture, drawn on its own canvas and converted for blending
+ * only when its key (what it shows) changes.
+ */
+class OverlayLayer {
+  private readonly canvas: Canvas;
+  readonly ctx: SKRSContext2D;
+  private key?: string;
+  overlay?: I420Overlay;
+
+  constructor(
+    readonly top: number,
+    readonly height: number,
+  ) {
+    this.canvas = new Canvas(VIDEO_WIDTH, height);
+    this.ctx = this.canvas.getContext('2d');
+  }
+
+  /** Redraws with `draw` when `key` differs from the last one (undefined: the layer shows nothing); true if it did. */
+  update(key: string | undefined, draw: (ctx: SKRSContext2D) => void): boolean {
+    if (key === this.key) return false;
+    this.key = key;
+    if (key === undefined) {
+      this.overlay = undefined;
+      return true;
+    }
+    this.ctx.clearRect(0, 0, VIDEO_WIDTH, this.height);
+    draw(this.ctx);
+    const { data } = this.ctx.getImageData(0, 0, VIDEO_WIDTH, this.height);
+    this.overlay = overlayFromRgba(data, VIDEO_WIDTH, this.height, this.top, this.overlay);
+    return true;
+  }
+}
+
+/**
  * Draws the outgoing instruction video: the subject's latest frame mirrored (or a waiting screen before it),
  * with the instruction, challenge i/N, countdown, progress, warning, a face-position guide and final statuses.
  * One per room connection; not thread-safe, not shared. The countdown comes from the screen's deadline and
  * `now` at every render, so it keeps running when nothing new is shown.
+ *
+ * Per picture it does only what changed: the background is mirrored again only when a new subject frame came,
+ * and the overlay is three layers, each redrawn only when what it shows changes: the screen (guide, texts;
+ * changes with the screen), the challenge bar (i/N, countdown; every second) and the progress strip under it
+ * (every 2 % of progress, 8 rows). The bar is below everything else, so the layers never overlap.
  */
 export class InstructionRenderer {
-  private readonly overlayCanvas = createCanvas(VIDEO_WIDTH, VIDEO_HEIGHT);
-  private readonly ctx: SKRSContext2D;
+  private readonly screenLayer = new OverlayLayer(0, VIDEO_HEIGHT);
+  private readonly barLayer = new OverlayLayer(VIDEO_HEIGHT - BAR_HEIGHT, BAR_HEIGHT - PROGRESS_HEIGHT);
+  private readonly progressLayer = new OverlayLayer(VIDEO_HEIGHT - PROGRESS_HEIGHT, PROGRESS_HEIGHT);
+  /** The background: the mirrored subject, or the waiting screen's colour. */
+  private readonly background = new Uint8Array(i420Size(VIDEO_WIDTH, VIDEO_HEIGHT));
   private readonly out = new Uint8Array(i420Size(VIDEO_WIDTH, VIDEO_HEIGHT));
   private screen: InstructionScreen = { phase: 'waiting', text: '' };
-  private overlayKey = '';
-  private overlay?: I420Overlay;
   private subject?: I420Frame;
   private subjectCopy?: Uint8Array;
+  /** A subject frame came since the background was drawn (or none was drawn yet). */
+  private backgroundStale = true;
   private map?: CoverMap;
 
   constructor(private readonly now: () => number = Date.now) {
     registerFont();
-    this.ctx = this.overlayCanvas.getContext('2d');
   }
 
   /** What to show from now on. Cheap to call often: the overlay is redrawn only when what it shows changes. */
@@ -108,136 +151,148 @@ export class InstructionRenderer {
     if (this.subjectCopy?.length !== frame.data.length) this.subjectCopy = new Uint8Array(frame.data.length);
     this.subjectCopy.set(frame.data);
     this.subject = { ...frame, data: this.subjectCopy };
+    this.backgroundStale = true;
   }
 
   /** One output picture (640x480 I420). The buffer is reused by the next call. */
   render(): Uint8Array {
-    const subject = this.subject;
-    if (subject) {
-      if (!this.map || this.map.srcWidth !== subject.width || this.map.srcHeight !== subject.height) {
-        this.map = coverMap(subject.width, subject.height, VIDEO_WIDTH, VIDEO_HEIGHT);
-      }
-      drawMirrored(subject, this.map, this.out);
-    } else {
-      fillI420(this.out, VIDEO_WIDTH, VIDEO_HEIGHT, 40, 140, 120); // dark slate blue
+    const changed = [this.drawBackground(), this.updateLayers()].some(Boolean);
+    if (changed) {
+      this.out.set(this.background);
+      for (const layer of [this.screenLayer, this.barLayer, this.progressLayer])
+        if (layer.overlay) blendOverlay(this.out, VIDEO_HEIGHT, layer.overlay);
     }
-    blendOverlay(this.out, this.currentOverlay());
     return this.out;
   }
 
-  private currentOverlay(): I420Overlay {
-    const s = this.screen;
-    // Progress moves every frame; 2 % steps are smooth enough and keep redraws rare (seconds change once a second).
-    const challenge: DrawnChallenge | undefined = s.challenge && {
-      index: s.challenge.index,
-      total: s.challenge.total,
-      secondsLeft: Math.max(0, Math.ceil((s.challenge.endsAtMs - this.now()) / 1000)),
-      progress: Math.round(Math.min(1, Math.max(0, s.challenge.progress)) * 50) / 50,
-    };
-    const key = JSON.stringify([s.phase, s.text, s.warning, challenge, this.subject === undefined]);
-    if (key !== this.overlayKey || !this.overlay) {
-      this.drawOverlay(s, challenge);
-      const { data } = this.ctx.getImageData(0, 0, VIDEO_WIDTH, VIDEO_HEIGHT);
-      this.overlay = overlayFromRgba(data, VIDEO_WIDTH, VIDEO_HEIGHT);
-      this.overlayKey = key;
+  /** Draws the background if a new subject frame came; true if it did. */
+  private drawBackground(): boolean {
+    if (!this.backgroundStale) return false;
+    this.backgroundStale = false;
+    const subject = this.subject;
+    if (!subject) {
+      fillI420(this.background, VIDEO_WIDTH, VIDEO_HEIGHT, 40, 140, 120); // dark slate blue
+      return true;
     }
-    return this.overlay;
+    if (!this.map || this.map.srcWidth !== subject.width || this.map.srcHeight !== subject.height) {
+      this.map = coverMap(subject.width, subject.height, VIDEO_WIDTH, VIDEO_HEIGHT);
+    }
+    drawMirrored(subject, this.map, this.background);
+    return true;
   }
 
-  private drawOverlay(screen: InstructionScreen, challenge: DrawnChallenge | undefined): void {
-    const ctx = this.ctx;
-    ctx.clearRect(0, 0, VIDEO_WIDTH, VIDEO_HEIGHT);
+  /** Brings both layers up to the screen and the clock; true if either was redrawn. */
+  private updateLayers(): boolean {
+    const s = this.screen;
+    // Progress moves every frame; 2 % steps are smooth enough and keep redraws rare (seconds change once a second).
+    const c = s.phase === 'instructing' || s.phase === 'challenge' ? s.challenge : undefined;
+    const challenge: DrawnChallenge | undefined = c && {
+      index: c.index,
+      total: c.total,
+      secondsLeft: Math.max(0, Math.ceil((c.endsAtMs - this.now()) / 1000)),
+      progress: Math.round(Math.min(1, Math.max(0, c.progress)) * 50) / 50,
+    };
+    const screenKey = JSON.stringify([s.phase, s.text, s.warning, challenge !== undefined, this.subject === undefined]);
+    const screenChanged = this.screenLayer.update(screenKey, (ctx) => this.drawScreen(ctx, s, challenge !== undefined));
+    const barKey = challenge && `${challenge.index}/${challenge.total} ${challenge.secondsLeft}`;
+    const barChanged = this.barLayer.update(barKey, (ctx) => drawChallengeBar(ctx, challenge!));
+    const progressChanged = this.progressLayer.update(challenge && String(challenge.progress), (ctx) =>
+      drawProgress(ctx, challenge!.progress),
+    );
+    return screenChanged || barChanged || progressChanged;
+  }
+
+  private drawScreen(ctx: SKRSContext2D, screen: InstructionScreen, withBar: boolean): void {
     switch (screen.phase) {
       case 'waiting':
-        this.drawGuide();
-        this.drawStatus(screen.text, this.subject ? COLORS.processing : undefined);
+        drawGuide(ctx);
+        drawStatus(ctx, screen.text, this.subject ? COLORS.processing : undefined);
         break;
       case 'instructing':
       case 'challenge':
-        this.drawGuide();
-        this.drawInstruction(screen.text);
-        if (challenge) this.drawChallengeBar(challenge);
-        if (screen.warning) this.drawWarning(screen.warning, challenge ? BAR_HEIGHT : 0);
+        drawGuide(ctx);
+        drawInstruction(ctx, screen.text);
+        if (screen.warning) drawWarning(ctx, screen.warning, withBar ? BAR_HEIGHT : 0);
         break;
       case 'processing':
-        this.drawStatus(screen.text, COLORS.processing);
+        drawStatus(ctx, screen.text, COLORS.processing);
         break;
       case 'verified':
-        this.drawStatus(screen.text, COLORS.verified);
+        drawStatus(ctx, screen.text, COLORS.verified);
         break;
       case 'not_verified':
-        this.drawStatus(screen.text, COLORS.notVerified);
+        drawStatus(ctx, screen.text, COLORS.notVerified);
         break;
     }
   }
+}
 
-  /** Dashed oval where the face should be. */
-  private drawGuide(): void {
-    const ctx = this.ctx;
-    ctx.save();
-    ctx.strokeStyle = COLORS.guide;
-    ctx.lineWidth = 4;
-    ctx.setLineDash([14, 10]);
-    ctx.beginPath();
-    ctx.ellipse(VIDEO_WIDTH / 2, VIDEO_HEIGHT / 2 + 20, 115, 150, 0, 0, 2 * Math.PI);
-    ctx.stroke();
-    ctx.restore();
-  }
+/** Dashed oval where the face should be. */
+function drawGuide(ctx: SKRSContext2D): void {
+  ctx.save();
+  ctx.strokeStyle = COLORS.guide;
+  ctx.lineWidth = 4;
+  ctx.setLineDash([14, 10]);
+  ctx.beginPath();
+  ctx.ellipse(VIDEO_WIDTH / 2, VIDEO_HEIGHT / 2 + 20, 115, 150, 0, 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.restore();
+}
 
-  private drawInstruction(text: string): void {
-    const ctx = this.ctx;
-    const layout = fitText(ctx, text, TEXT_BOXES.instruction);
-    ctx.fillStyle = COLORS.band;
-    ctx.fillRect(0, 0, VIDEO_WIDTH, blockHeight(layout) + 24);
-    drawLines(ctx, layout, VIDEO_WIDTH / 2, 12, COLORS.text, COLORS.outline);
-  }
+function drawInstruction(ctx: SKRSContext2D, text: string): void {
+  const layout = fitText(ctx, text, TEXT_BOXES.instruction);
+  ctx.fillStyle = COLORS.band;
+  ctx.fillRect(0, 0, VIDEO_WIDTH, blockHeight(layout) + 24);
+  drawLines(ctx, layout, VIDEO_WIDTH / 2, 12, COLORS.text, COLORS.outline);
+}
 
-  private drawWarning(text: string, bottomInset: number): void {
-    const ctx = this.ctx;
-    const layout = fitText(ctx, text, TEXT_BOXES.warning);
-    const height = blockHeight(layout) + 16;
-    const top = VIDEO_HEIGHT - bottomInset - 12 - height;
-    ctx.fillStyle = COLORS.warning;
-    roundedRect(ctx, MARGIN, top, VIDEO_WIDTH - 2 * MARGIN, height, 12);
-    drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 8, COLORS.warningText);
-  }
+function drawWarning(ctx: SKRSContext2D, text: string, bottomInset: number): void {
+  const layout = fitText(ctx, text, TEXT_BOXES.warning);
+  const height = blockHeight(layout) + 16;
+  const top = VIDEO_HEIGHT - bottomInset - 12 - height;
+  ctx.fillStyle = COLORS.warning;
+  roundedRect(ctx, MARGIN, top, VIDEO_WIDTH - 2 * MARGIN, height, 12);
+  drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 8, COLORS.warningText);
+}
 
-  private drawChallengeBar(challenge: DrawnChallenge): void {
-    const ctx = this.ctx;
-    const top = VIDEO_HEIGHT - BAR_HEIGHT;
-    ctx.fillStyle = COLORS.band;
-    ctx.fillRect(0, top, VIDEO_WIDTH, BAR_HEIGHT);
-    // Progress along the bar's bottom edge.
-    ctx.fillStyle = COLORS.progress;
-    ctx.fillRect(0, VIDEO_HEIGHT - 8, Math.round(VIDEO_WIDTH * challenge.progress), 8);
-    ctx.font = fontOf(26);
-    ctx.textBaseline = 'middle';
-    ctx.fillStyle = COLORS.text;
-    ctx.textAlign = 'left';
-    ctx.fillText(`${challenge.index}/${challenge.total}`, MARGIN, top + BAR_HEIGHT / 2 - 4);
-    // Countdown in a ring at the right.
-    const cx = VIDEO_WIDTH - MARGIN - 20;
-    const cy = top + BAR_HEIGHT / 2 - 4;
-    ctx.strokeStyle = COLORS.text;
-    ctx.lineWidth = 3;
-    ctx.beginPath();
-    ctx.arc(cx, cy, 20, 0, 2 * Math.PI);
-    ctx.stroke();
-    ctx.textAlign = 'center';
-    ctx.font = fontOf(20);
-    ctx.fillText(String(challenge.secondsLeft), cx, cy);
-  }
+/** The bottom bar above the progress strip, on its own layer (y = 0 at the bar's top). */
+function drawChallengeBar(ctx: SKRSContext2D, challenge: DrawnChallenge): void {
+  ctx.fillStyle = COLORS.band;
+  ctx.fillRect(0, 0, VIDEO_WIDTH, BAR_HEIGHT - PROGRESS_HEIGHT);
+  ctx.font = fontOf(26);
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = COLORS.text;
+  ctx.textAlign = 'left';
+  ctx.fillText(`${challenge.index}/${challenge.total}`, MARGIN, BAR_HEIGHT / 2 - 4);
+  // Countdown in a ring at the right.
+  const cx = VIDEO_WIDTH - MARGIN - 20;
+  const cy = BAR_HEIGHT / 2 - 4;
+  ctx.strokeStyle = COLORS.text;
+  ctx.lineWidth = 3;
+  ctx.beginPath();
+  ctx.arc(cx, cy, 20, 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.textAlign = 'center';
+  ctx.font = fontOf(20);
+  ctx.fillText(String(challenge.secondsLeft), cx, cy);
+}
 
-  /** A centred panel with the status text; without `panel`, outlined text on the background. */
-  private drawStatus(text: string, panel?: string): void {
-    const ctx = this.ctx;
-    const layout = fitText(ctx, text, TEXT_BOXES.status);
-    const height = blockHeight(layout) + 40;
-    const top = Math.round((VIDEO_HEIGHT - height) / 2);
-    if (panel) {
-      ctx.fillStyle = panel;
-      roundedRect(ctx, 2 * MARGIN, top, VIDEO_WIDTH - 4 * MARGIN, height, 18);
-    }
-    drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 20, COLORS.text, COLORS.outline);
+/** The progress strip along the bar's bottom edge, on its own layer: the bar's band, filled from the left. */
+function drawProgress(ctx: SKRSContext2D, progress: number): void {
+  ctx.fillStyle = COLORS.band;
+  ctx.fillRect(0, 0, VIDEO_WIDTH, PROGRESS_HEIGHT);
+  ctx.fillStyle = COLORS.progress;
+  ctx.fillRect(0, 0, Math.round(VIDEO_WIDTH * progress), PROGRESS_HEIGHT);
+}
+
+/** A centred panel with the status text; without `panel`, outlined text on the background. */
+function drawStatus(ctx: SKRSContext2D, text: string, panel?: string): void {
+  const layout = fitText(ctx, text, TEXT_BOXES.status);
+  const height = blockHeight(layout) + 40;
+  const top = Math.round((VIDEO_HEIGHT - height) / 2);
+  if (panel) {
+    ctx.fillStyle = panel;
+    roundedRect(ctx, 2 * MARGIN, top, VIDEO_WIDTH - 4 * MARGIN, height, 18);
   }
+  drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 20, COLORS.text, COLORS.outline);
 }

@@ -95,6 +95,63 @@ describe(InstructionRenderer.name, () => {
     assert.deepEqual(fast, lookup);
   });
 
+  it('should cover-fit with the lookup tables sample for sample (packed stores, repeated rows copied)', () => {
+    for (const [w, h] of [
+      [480, 480],
+      [1280, 720],
+      [320, 240],
+    ]) {
+      const frame = { width: w, height: h, timestampMs: 0, data: new Uint8Array(i420Size(w, h)).map((_, i) => (i * 7919) % 251) };
+      const map = coverMap(w, h, VIDEO_WIDTH, VIDEO_HEIGHT);
+      const out = new Uint8Array(i420Size(VIDEO_WIDTH, VIDEO_HEIGHT));
+      drawMirrored(frame, map, out);
+      // The plain reading of the tables: out(x, y) = plane(mapX[x], mapY[y]), plane by plane.
+      const expected = new Uint8Array(out.length);
+      const planes = [
+        { src: 0, stride: w, dst: 0, mx: map.lumaX, my: map.lumaY },
+        { src: w * h, stride: w >> 1, dst: VIDEO_WIDTH * VIDEO_HEIGHT, mx: map.chromaX, my: map.chromaY },
+        { src: w * h * 1.25, stride: w >> 1, dst: VIDEO_WIDTH * VIDEO_HEIGHT * 1.25, mx: map.chromaX, my: map.chromaY },
+      ];
+      for (const { src, stride, dst, mx, my } of planes) {
+        for (let y = 0; y < my.length; y++) {
+          for (let x = 0; x < mx.length; x++) expected[dst + y * mx.length + x] = frame.data[src + my[y] * stride + mx[x]];
+        }
+      }
+      assert.ok(Buffer.from(out).equals(Buffer.from(expected)), `${w}x${h}`);
+    }
+  });
+
+  it('should draw the same picture after any sequence of screens as a fresh renderer does (layers redrawn when they change)', () => {
+    const now = 1_000_000;
+    const screen = (progress: number, warning?: string, text = 'Sonríe') => ({
+      phase: 'challenge' as const,
+      text,
+      warning,
+      challenge: { index: 1, total: 2, endsAtMs: now + 5000 + progress * 3000, progress },
+    });
+    const frames = [halves(640, 480), halves(480, 480)];
+    const renderer = new InstructionRenderer(() => now);
+    const steps = [
+      { s: { phase: 'waiting' as const, text: 'Esperando' }, frame: undefined },
+      { s: screen(0), frame: frames[0] },
+      { s: screen(0.3, 'Acércate'), frame: frames[1] },
+      { s: screen(0.5), frame: undefined },
+      { s: screen(0.5, undefined, 'Parpadea'), frame: frames[0] },
+      { s: { phase: 'verified' as const, text: 'Verificado' }, frame: undefined },
+      { s: screen(0.9, 'Una sola cara'), frame: frames[1] },
+    ];
+    let last: I420Frame | undefined;
+    for (const [i, { s, frame }] of steps.entries()) {
+      if (frame) renderer.setSubjectFrame(frame);
+      last = frame ?? last;
+      renderer.setScreen(s);
+      const fresh = new InstructionRenderer(() => now);
+      if (last) fresh.setSubjectFrame(last);
+      fresh.setScreen(s);
+      assert.ok(Buffer.from(renderer.render()).equals(Buffer.from(fresh.render())), `step ${i}: ${JSON.stringify(s)}`);
+    }
+  });
+
   it('should keep showing the subject after the frame was handed on and its buffer detached', () => {
     const renderer = new InstructionRenderer();
     renderer.setScreen({ phase: 'challenge', text: 'Blink' });
