@@ -1,4 +1,5 @@
 import type { FailureReason } from '../common/errors';
+import type { PadView } from '../pad/pad-view';
 
 /** The terminal outcome of a flow, as told to the controller. */
 export interface FlowOutcome {
@@ -7,6 +8,8 @@ export interface FlowOutcome {
   reason?: FailureReason;
   challenges: { id: string; passed: boolean }[];
   match?: { distance: number; threshold: number };
+  /** The passive presentation-attack check's scores and windows, unless PAD_POLICY=off. */
+  pad?: PadView;
 }
 
 /** Where a flow reports. */

@@ -48,7 +48,12 @@ export class HttpCallbackAdapter implements CallbackPort {
     const log = flowLog(target.flowId, target.token);
     const url = joinUrl(target.callbackBaseUrl, outcome.status, target.token);
     const body = this.settings.includeDetails
-      ? JSON.stringify({ reason: outcome.reason ?? null, challenges: outcome.challenges, match: outcome.match ?? null })
+      ? JSON.stringify({
+          reason: outcome.reason ?? null,
+          challenges: outcome.challenges,
+          match: outcome.match ?? null,
+          ...(outcome.pad && { pad: outcome.pad }),
+        })
       : '';
     const id = webhookId(target.flowId, outcome.status);
     const now = Math.floor(Date.now() / 1000);

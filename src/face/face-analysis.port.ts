@@ -9,6 +9,8 @@ import type { FaceObservation } from './face-observation';
 export interface AnalysisNeeds {
   eyes: boolean;
   smile: boolean;
+  /** Score the one face for presentation attacks (FaceObservation.padScore): costly, asked at PAD_FPS. */
+  pad?: boolean;
 }
 
 /** Analyses subject frames. Implementations keep at most one frame in flight per caller. */

@@ -1,11 +1,13 @@
 import { parentPort } from 'node:worker_threads';
 import type { I420Frame } from '../common/image';
 import { stopRequested } from '../common/worker-ready';
+import { withPadScore } from '../pad/pad-analysis';
 import type { AnalyseRequest, WorkerReply, WorkerRequest } from './worker-protocol';
 
 /**
  * The message loop of a face worker thread (both engines): loads the analyser, posts `ready` (or `failed`), then
- * answers each request in arrival order, one at a time, giving the frame's buffer back with the answer.
+ * answers each request in arrival order, one at a time, giving the frame's buffer back with the answer. A request
+ * that needs `pad` gets the PAD score of its one face in the same answer (the scorer loads on its first use).
  */
 export async function serveFaceWorker(load: () => Promise<AnalyseRequest>): Promise<void> {
   const port = parentPort;
@@ -31,7 +33,8 @@ export async function serveFaceWorker(load: () => Promise<AnalyseRequest>): Prom
     queue = queue.then(async () => {
       const started = performance.now();
       try {
-        const observation = await analyse(frame, request);
+        const analysed = await analyse(frame, request);
+        const observation = request.needs.pad ? await withPadScore(analysed, frame) : analysed;
         reply({ type: 'result', id: request.id, observation, ms: performance.now() - started, buffer: request.buffer });
       } catch (error) {
         reply({ type: 'error', id: request.id, message: (error as Error).message, buffer: request.buffer });

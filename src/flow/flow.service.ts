@@ -22,6 +22,7 @@ import { FlowTelemetry } from '../observability/flow-telemetry';
 import { Metrics } from '../observability/metrics';
 import { DebugFrameWriter } from '../observability/debug-frames';
 import { roomKey } from '../common/url';
+import { padView, type PadView } from '../pad/pad-view';
 
 /** Why a join was refused. */
 export class FlowRejection extends Error {
@@ -50,6 +51,8 @@ export interface FlowView {
   finished_at: string | null;
   /** Subject frames: arrived, dropped by back-pressure, analysed; analysed per second of the challenges once finished. */
   frames: { received: number; dropped: number; analysed: number; analysed_fps: number | null };
+  /** The passive presentation-attack check (null with PAD_POLICY=off). */
+  pad: PadView | null;
 }
 
 interface FlowRecord {
@@ -122,6 +125,7 @@ export class FlowService implements BeforeApplicationShutdown {
       callbackBackoffMs: c.CALLBACK_BACKOFF_MS,
       matcherAttempts: 2,
       liveness: livenessSettingsFor(this.face.descriptorModel, f.FACE_LOST_S * 1000),
+      pad: { policy: this.config.pad.PAD_POLICY, threshold: this.config.pad.PAD_THRESHOLD, fps: this.config.pad.PAD_FPS },
     };
   }
 
@@ -147,6 +151,7 @@ export class FlowService implements BeforeApplicationShutdown {
     }
     const flowId = randomUUID();
     const challengeIds = this.challenges.select(this.config.flow.NUMBER_OF_GESTURES_TO_REQUEST, this.config.flow.CHALLENGES);
+    const stepUpChallengeId = this.challenges.stepUpChallenge(challengeIds, this.config.flow.CHALLENGES);
     const log = flowLog(flowId, request.token);
     const frames = new LatestFrameGate();
     const implementations = flowImplementations({
@@ -164,7 +169,7 @@ export class FlowService implements BeforeApplicationShutdown {
       debugFrames: this.debugFrames,
     });
     const actor = createActor(flowMachine.provide(implementations), {
-      input: { flowId, request, challengeIds, settings: this.settings() },
+      input: { flowId, request, challengeIds, stepUpChallengeId, settings: this.settings() },
       inspect: this.inspector.observer(),
     });
     let finish!: () => void;
@@ -234,6 +239,7 @@ export class FlowService implements BeforeApplicationShutdown {
         analysed: record.frames.delivered,
         analysed_fps: record.telemetry.analysedFps ?? null,
       },
+      pad: padView(context),
     };
   }
 

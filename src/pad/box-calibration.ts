@@ -25,3 +25,9 @@ export function calibrateBox(box: FaceBox, calibration: BoxCalibration): FaceBox
   const cy = box.y + box.height * (0.5 + calibration.dy);
   return { x: cx - width / 2, y: cy - height / 2, width, height };
 }
+
+/**
+ * The face engines' observation box (Human's padded detector box; MediaPipe's 1.5× mesh extent, made to match it)
+ * → BlazeFace's box → the models' box. Measured by scripts/pad-engine-box.ts (docs/pad.md "Box calibration").
+ */
+export const ENGINE_TO_PAD: BoxCalibration = { sx: 1, sy: 1, dx: 0, dy: 0 };
