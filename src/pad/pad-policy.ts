@@ -118,6 +118,12 @@ export function padFailsAtVerdict(trace: PadTrace, policy: PadPolicy): boolean {
   return policy === 'stepup' && padSuspect(trace);
 }
 
+/** What the flow's evidence came to, for metrics: no counted window, never suspect, or suspect at some point. */
+export function padOutcome(trace: PadTrace): 'unscored' | 'clear' | 'suspect' {
+  if (trace.suspectedAtMs !== undefined) return 'suspect';
+  return trace.windows.length === 0 ? 'unscored' : 'clear';
+}
+
 /** Summary for GET /flows/{id}, metrics and callback details (no images). */
 export interface PadSummary {
   policy: PadPolicy;
