@@ -1,4 +1,4 @@
-import { assign, EventObject, fromCallback, fromPromise, sendTo, setup } from 'xstate';
+import { and, assign, not, EventObject, fromCallback, fromPromise, sendTo, setup } from 'xstate';
 import type { FlowOutcome } from '../callbacks/callback.port';
 import { CallbackError } from '../callbacks/callback.port';
 import { FailureReason, messageOf, reasonOf, VisionError } from '../common/errors';
@@ -14,6 +14,7 @@ import {
   padFailsAtVerdict,
   padFailsNow,
   padNeedsStepUp,
+  padUndecided,
 } from '../pad/pad-policy';
 import { padView } from '../pad/pad-view';
 import type {
@@ -118,6 +119,7 @@ export const flowMachine = setup({
     padFailsNow: ({ context }) => padFailsNow(context.pad, context.settings.pad.policy),
     padNeedsStepUp: ({ context }) => padNeedsStepUp(context.pad, context.settings.pad.policy),
     padFailsAtVerdict: ({ context }) => padFailsAtVerdict(context.pad, context.settings.pad.policy),
+    padUndecided: ({ context }) => padUndecided(context.pad, context.settings.pad.policy),
   },
   actions: {
     // The verdict: the only actions that set it, and every transition into `finishing` runs one of them.
@@ -281,7 +283,8 @@ export const flowMachine = setup({
                 { type: 'countAnalysedFrame', params: ({ event }) => ({ evidenceCount: event.evidenceCount }) },
                 { type: 'foldPadScore', params: ({ event }) => ({ observation: event.observation }) },
                 { type: 'observe', params: ({ event }) => ({ observation: event.observation }) },
-                { type: 'show', params: { phase: 'challenge' } },
+                // Once every challenge passed (awaitingPadEvidence) no countdown runs: "please wait".
+                { type: 'show', params: ({ context }) => ({ phase: allPassed(context.liveness) ? 'processing' : 'challenge' }) },
               ],
             },
             FACE_ANALYSIS_FAILED: [
@@ -352,6 +355,7 @@ export const flowMachine = setup({
                     },
                   ],
                 },
+                { guard: and(['allChallengesPassed', 'padUndecided']), target: 'awaitingPadEvidence' },
                 { guard: 'allChallengesPassed', target: '#flow.verifying.fetchingReferences' },
                 { guard: 'challengePassed', target: 'running', reenter: true, actions: 'startNextChallenge' },
               ],
@@ -377,6 +381,24 @@ export const flowMachine = setup({
                     ],
                   },
                 ],
+              },
+            },
+            awaitingPadEvidence: {
+              description: 'Every challenge passed; the passive check (stepup, enforce) needs two 2-s windows first',
+              entry: { type: 'show', params: { phase: 'processing' } },
+              always: [
+                { guard: 'padNeedsStepUp', target: 'running', actions: ['addStepUpChallenge', 'startNextChallenge'] },
+                { guard: not('padUndecided'), target: '#flow.verifying.fetchingReferences' },
+              ],
+              after: {
+                // Frames keep coming (the subject holds still): only a starved analysis leaves it undecided this long.
+                challengeTimeout: {
+                  target: '#flow.finishing',
+                  actions: {
+                    type: 'fail',
+                    params: { reason: 'analysis_too_slow', message: 'too few frames were scored for the presentation-attack check' },
+                  },
+                },
               },
             },
           },

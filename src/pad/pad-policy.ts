@@ -94,6 +94,14 @@ export function padSuspect(trace: PadTrace): boolean {
   return trace.suspectRun >= PAD_SUSPECT_WINDOWS;
 }
 
+/**
+ * stepup and enforce need evidence: fewer than two counted windows cannot say "suspect", so a subject who passes
+ * the challenges within ~4 s of scoring (or sends too few frames) must not pass on that alone.
+ */
+export function padUndecided(trace: PadTrace, policy: PadPolicy): boolean {
+  return (policy === 'stepup' || policy === 'enforce') && trace.windows.length < PAD_SUSPECT_WINDOWS;
+}
+
 /** Guard during the challenges, stepup: suspect and no extra challenge added yet → add one (the flow then sets steppedUp). */
 export function padNeedsStepUp(trace: PadTrace, policy: PadPolicy): boolean {
   return policy === 'stepup' && !trace.steppedUp && padSuspect(trace);

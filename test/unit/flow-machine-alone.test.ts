@@ -344,6 +344,58 @@ describe('flow machine alone (provided fakes, simulated clock)', () => {
       assert.equal(outcome.pad?.window_min, low);
     });
 
+    it('stepup: challenges passed before two windows wait for the evidence, then the replay gets the extra challenge', async () => {
+      const flow = alone({}, 'stepup');
+      flow.enterChallenges();
+      flow.observe(5, 0.01, low);
+      for (let c = 0; c < 2; c++) pass(flow, low);
+      assert.deepEqual(flow.actor.getSnapshot().value, { verifying: { challenges: 'awaitingPadEvidence' } }, 'no verdict without evidence');
+      assert.equal(flow.shown.at(-1)!.phase, 'processing');
+      windowOf(flow, low);
+      windowOf(flow, low);
+      assert.deepEqual(flow.actor.getSnapshot().value, { verifying: { challenges: 'running' } });
+      assert.deepEqual(
+        flow.context().liveness.challenges.map((c) => [c.id, c.status]),
+        [
+          ['first', 'passed'],
+          ['second', 'passed'],
+          ['extra', 'running'],
+        ],
+      );
+      pass(flow, low);
+      await reported(flow);
+      assert.equal(flow.callbacks[0].outcome.reason, 'presentation_attack');
+    });
+
+    it('stepup: a live subject who passed fast waits for two clear windows and is verified', async () => {
+      const flow = alone({}, 'stepup');
+      flow.enterChallenges();
+      flow.observe(5, 0.01, high);
+      for (let c = 0; c < 2; c++) pass(flow, high);
+      assert.ok(flow.actor.getSnapshot().matches({ verifying: { challenges: 'awaitingPadEvidence' } }));
+      windowOf(flow, high);
+      windowOf(flow, high);
+      await reported(flow);
+      assert.equal(flow.callbacks[0].outcome.status, 'success');
+      assert.equal(flow.context().liveness.challenges.length, 2);
+    });
+
+    it('enforce: no verdict without two windows; too few scored frames end as analysis_too_slow', async () => {
+      const flow = alone({}, 'enforce');
+      flow.enterChallenges();
+      flow.observe(5, 0.01, low);
+      for (let c = 0; c < 2; c++) pass(flow, low);
+      assert.ok(flow.actor.getSnapshot().matches({ verifying: { challenges: 'awaitingPadEvidence' } }));
+      flow.clock.increment(settings.challengeTimeoutMs - 1);
+      assert.ok(flow.actor.getSnapshot().matches({ verifying: { challenges: 'awaitingPadEvidence' } }));
+      flow.clock.increment(1);
+      await reported(flow);
+      assert.deepEqual(flow.context().failure, {
+        reason: 'analysis_too_slow',
+        message: 'too few frames were scored for the presentation-attack check',
+      });
+    });
+
     it('off: nothing is scored or folded in, and the view has no pad part', async () => {
       const flow = alone({}, 'off');
       flow.enterChallenges();
