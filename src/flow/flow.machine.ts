@@ -3,9 +3,8 @@ import type { FlowOutcome } from '../callbacks/callback.port';
 import { CallbackError } from '../callbacks/callback.port';
 import { FailureReason, messageOf, reasonOf, VisionError } from '../common/errors';
 import type { FaceObservation } from '../face/face-observation';
-import { allPassed, analysedTooSlowly, currentPassed, failCurrent, isStarted, startLiveness } from '../liveness/liveness';
+import { addChallenge, allPassed, analysedTooSlowly, currentPassed, failCurrent, isStarted, startLiveness } from '../liveness/liveness';
 import type { MatchResult } from '../matcher/matcher.port';
-import { addChallenge } from '../liveness/liveness';
 import {
   addScore,
   closeOpenWindow,
