@@ -87,6 +87,9 @@ export class WorkerFaceEngine implements FaceAnalysisPort {
     return this.started;
   }
 
+  /** Every face worker scores `needs.pad` (serveFaceWorker). */
+  readonly padScoring = true;
+
   get descriptorModel(): EmbeddingModelName | undefined {
     return this.config.descriptorModel;
   }

@@ -125,7 +125,11 @@ export class FlowService implements BeforeApplicationShutdown {
       callbackBackoffMs: c.CALLBACK_BACKOFF_MS,
       matcherAttempts: 2,
       liveness: livenessSettingsFor(this.face.descriptorModel, f.FACE_LOST_S * 1000),
-      pad: { policy: this.config.pad.PAD_POLICY, threshold: this.config.pad.PAD_THRESHOLD, fps: this.config.pad.PAD_FPS },
+      pad: {
+        policy: this.face.padScoring ? this.config.pad.PAD_POLICY : 'off',
+        threshold: this.config.pad.PAD_THRESHOLD,
+        fps: this.config.pad.PAD_FPS,
+      },
     };
   }
 
