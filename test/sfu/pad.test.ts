@@ -119,7 +119,9 @@ describe('PAD through the SFU (real engine, real scorer)', { timeout: 8 * 60_000
     const { view, details } = await verify('report', REPLAY, 'look-down', 'pad-report-replay');
     assert.equal(view.outcome, 'success', JSON.stringify(view));
     assert.equal(view.pad!.policy, 'report');
-    assert.ok(view.pad!.suspect && view.pad!.window_min! < view.pad!.threshold, JSON.stringify(view.pad));
+    // report waits for nothing: a fast pass may close a single window, recorded all the same.
+    assert.ok(view.pad!.windows.length >= 1 && windowsBelow(view.pad) === view.pad!.windows.length, JSON.stringify(view.pad));
+    assert.ok(view.pad!.window_min! < view.pad!.threshold && !view.pad!.stepped_up, JSON.stringify(view.pad));
     assert.deepEqual(details.pad, view.pad);
   });
 });
