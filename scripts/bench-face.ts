@@ -8,6 +8,8 @@
  * --fps sets the decoding rate: 30 is a camera analysed in full, 2 what an overloaded flow gets (frames far apart
  * defeat Human's skip-if-unchanged caches).
  * --engine picks the engine (mediapipe, the default, or human); --variants is Human's.
+ * PAD: `pad_cpu_ms_per_scored_frame` is the scorer's CPU per scored frame in the same worker round-trip (every
+ * frame scored, minus the run without); `fps_pool_pad` the pool with PAD scoring each stream at PAD_FPS.
  * Usage: npm run bench:face -- [--engine mediapipe|human] [--clip <video>] [--workers N] [--streams N] [--frames 150]
  *        [--fps 30] [--variants]
  */
@@ -19,6 +21,8 @@ import { createNamedFaceEngine } from '../src/adapters';
 import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
 import { HumanFaceEngine, type HumanFaceEngineConfig } from '../src/face/human/human-face.engine';
 import type { WorkerFaceEngine } from '../src/face/worker-face-engine';
+import { loadConfig } from '../src/config/app-config';
+import { padScoreDue } from '../src/pad/pad-policy';
 import { median, videoFrames } from '../test/support/video-frames';
 import { fixturesDir } from '../test/support/fixtures';
 
@@ -41,17 +45,21 @@ const VARIANTS: Record<string, Omit<HumanFaceEngineConfig, 'workers'>> = {
   'detector-mesh-only': { descriptor: false, emotion: false, iris: false },
 };
 
+const PAD_NEEDS = { eyes: true, smile: true, pad: true };
+
 /** Frames one after another through one worker: wall ms per frame, and CPU ms per frame of the whole process. */
-async function singleWorker(frames: I420Frame[], create: () => WorkerFaceEngine) {
+async function singleWorker(frames: I420Frame[], create: () => WorkerFaceEngine, pad = false) {
   const engine = create();
   const ms: number[] = [];
   try {
     await engine.ready();
+    // The PAD sessions load on the worker's first scored frame: not part of the measure.
+    if (pad) await engine.analyze({ ...frames[0], data: frames[0].data.slice() }, 'warm-up', PAD_NEEDS);
     const cpu = process.cpuUsage();
     for (const frame of frames) {
       const started = performance.now();
       // A copy: analyze moves the buffer, and the frames are reused by the next variant.
-      await engine.analyze({ ...frame, data: frame.data.slice() }, 'bench');
+      await engine.analyze({ ...frame, data: frame.data.slice() }, 'bench', pad ? PAD_NEEDS : undefined);
       ms.push(performance.now() - started);
     }
     const used = process.cpuUsage(cpu);
@@ -96,23 +104,10 @@ async function main(): Promise<void> {
     return;
   }
   const { ms, cpuMsPerFrame } = await singleWorker(frames, () => createNamedFaceEngine(engine, { workers: 1 }));
-  const pool = createNamedFaceEngine(engine, { workers });
-  let poolFps = 0;
-  let rss = 0;
-  try {
-    await pool.ready();
-    const started = performance.now();
-    // Each stream walks through the clip (a copy, since analyze moves buffers).
-    await Promise.all(
-      Array.from({ length: streams }, async (_, w) => {
-        for (const frame of frames) await pool.analyze({ ...frame, data: frame.data.slice() }, `stream-${w}`);
-      }),
-    );
-    poolFps = (streams * frames.length * 1000) / (performance.now() - started);
-    rss = process.memoryUsage().rss;
-  } finally {
-    await pool.close();
-  }
+  const withPad = await singleWorker(frames, () => createNamedFaceEngine(engine, { workers: 1 }), true);
+  const plain = await poolRun(engine, workers, streams, frames, 0);
+  const pad = await poolRun(engine, workers, streams, frames, loadConfig().pad.PAD_FPS);
+  const [poolFps, rss] = [plain.fps, plain.rss];
   const sorted = [...ms].sort((a, b) => a - b);
   const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
   console.log(
@@ -123,6 +118,8 @@ async function main(): Promise<void> {
       cpu_ms_per_frame: round1(cpuMsPerFrame),
       fps_single_worker: round1(1000 / mean),
       fps_pool: round1(poolFps),
+      pad_cpu_ms_per_scored_frame: round1(withPad.cpuMsPerFrame - cpuMsPerFrame),
+      fps_pool_pad: round1(pad.fps),
       rss_mb: Math.round(rss / 2 ** 20),
       workers,
       streams,
@@ -131,6 +128,30 @@ async function main(): Promise<void> {
       size: `${frames[0].width}x${frames[0].height}`,
     }),
   );
+}
+
+/** Streams walking through the clip at once (copies: analyze moves buffers); PAD at `padFps` per stream (0: off). */
+async function poolRun(engine: FaceEngineName, workers: number, streams: number, frames: I420Frame[], padFps: number) {
+  const pool = createNamedFaceEngine(engine, { workers });
+  try {
+    await pool.ready();
+    const copy = (f: I420Frame) => ({ ...f, data: f.data.slice() });
+    if (padFps > 0) await Promise.all(Array.from({ length: streams }, (_, w) => pool.analyze(copy(frames[0]), `stream-${w}`, PAD_NEEDS)));
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: streams }, async (_, w) => {
+        let scoredMs: number | undefined;
+        for (const frame of frames) {
+          const due = padFps > 0 && padScoreDue(scoredMs, frame.timestampMs, padFps);
+          const o = await pool.analyze(copy(frame), `stream-${w}`, due ? PAD_NEEDS : undefined);
+          if (o.padScore !== undefined) scoredMs = o.timestampMs;
+        }
+      }),
+    );
+    return { fps: (streams * frames.length * 1000) / (performance.now() - started), rss: process.memoryUsage().rss };
+  } finally {
+    await pool.close();
+  }
 }
 
 function round1(n: number): number {

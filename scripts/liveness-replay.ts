@@ -1,8 +1,10 @@
 /**
  * Runs the real face engine and the liveness runtime over a video file, challenges back to back as in a flow.
- * Prints one JSON line per challenge: {"challenge","passed","at_s","frames","ms_per_frame_median"}.
+ * Prints one JSON line per challenge: {"challenge","passed","at_s","frames","ms_per_frame_median"}; with --pad the
+ * engine also PAD-scores frames at PAD_FPS as a flow does (same worker round-trip) and every line gets the
+ * replay's "frames_scored","score_median","window_min","suspect" (pad:score's fields).
  * Usage: npm run liveness:replay -- --clip <video> --challenge <id>[,<id>…] [--engine mediapipe|human] [--fps 15]
- *        [--start <s>] [--timeout <s>]
+ *        [--start <s>] [--timeout <s>] [--pad]
  */
 import { parseArgs } from 'node:util';
 import { ALL_CHALLENGES } from '../challenges';
@@ -10,6 +12,9 @@ import { createNamedFaceEngine } from '../src/adapters';
 import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
 import { ChallengeRegistry } from '../src/liveness/challenge-registry';
 import { advanceWhenPassed, livenessSettingsFor, currentPassed, observeFace, startLiveness } from '../src/liveness/liveness';
+import { loadConfig } from '../src/config/app-config';
+import { padScoreDue, type ScoredFrame } from '../src/pad/pad-policy';
+import { padFields } from '../test/support/pad-media';
 import { median, videoFrames } from '../test/support/video-frames';
 
 async function main(): Promise<void> {
@@ -21,6 +26,7 @@ async function main(): Promise<void> {
       start: { type: 'string', default: '0' },
       timeout: { type: 'string' },
       engine: { type: 'string', default: FACE_ENGINES[0] },
+      pad: { type: 'boolean', default: false },
     },
   });
   const engineName = values.engine as FaceEngineName;
@@ -33,6 +39,8 @@ async function main(): Promise<void> {
   const timeoutMs = values.timeout ? Number(values.timeout) * 1000 : Infinity;
   const engine = createNamedFaceEngine(engineName, { workers: 1 });
   const settings = livenessSettingsFor(engine.descriptorModel, 5000);
+  const pad = loadConfig().pad;
+  const scored: ScoredFrame[] = [];
   const results = ids.map((challenge) => ({ challenge, passed: false, at_s: null as number | null, frames: 0, ms: [] as number[] }));
   try {
     await engine.ready();
@@ -40,7 +48,9 @@ async function main(): Promise<void> {
     let challengeStartMs: number | undefined;
     for await (const frame of videoFrames(values.clip, { fps: Number(values.fps), start: Number(values.start) })) {
       const started = performance.now();
-      const observation = await engine.analyze(frame, 'replay');
+      const scoreDue = values.pad && padScoreDue(scored.at(-1)?.timestampMs, frame.timestampMs, pad.PAD_FPS);
+      const observation = await engine.analyze(frame, 'replay', scoreDue ? { eyes: true, smile: true, pad: true } : undefined);
+      if (observation.padScore !== undefined) scored.push({ timestampMs: observation.timestampMs, score: observation.padScore });
       const ms = performance.now() - started;
       const index = state.current;
       state = observeFace(state, observation, registry.plugins, settings);
@@ -70,6 +80,7 @@ async function main(): Promise<void> {
       at_s: r.at_s,
       frames: r.frames,
       ms_per_frame_median: Number(median(r.ms).toFixed(1)),
+      ...(values.pad && padFields(scored, pad.PAD_THRESHOLD)),
     };
     console.log(JSON.stringify(line));
   }

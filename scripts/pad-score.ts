@@ -7,11 +7,9 @@
  * Usage: npm run pad:score -- <image-or-video>…
  */
 import { loadConfig } from '../src/config/app-config';
-import { addScore, closeOpenWindow, EMPTY_PAD_TRACE, PAD_SUSPECT_WINDOWS, padSummary } from '../src/pad/pad-policy';
 import { PadScorer } from '../src/pad/pad-scorer';
 import { BlazeFace } from '../test/support/blazeface';
-import { scoreMedia } from '../test/support/pad-media';
-import { median } from '../test/support/video-frames';
+import { padFields, scoreMedia } from '../test/support/pad-media';
 
 async function main(): Promise<void> {
   const files = process.argv.slice(2);
@@ -22,18 +20,7 @@ async function main(): Promise<void> {
   try {
     for (const file of files) {
       const scored = await scoreMedia(file, settings.PAD_FPS, detector, scorer);
-      const folded = scored.reduce((t, s) => addScore(t, s, settings.PAD_THRESHOLD), EMPTY_PAD_TRACE);
-      const trace = closeOpenWindow(folded, settings.PAD_THRESHOLD, Infinity);
-      const summary = padSummary(trace, { policy: settings.PAD_POLICY, threshold: settings.PAD_THRESHOLD });
-      console.log(
-        JSON.stringify({
-          file,
-          frames_scored: scored.length,
-          score_median: scored.length ? Number(median(scored.map((s) => s.score)).toFixed(4)) : null,
-          window_min: summary.windowMin ?? null,
-          suspect: trace.windows.length < PAD_SUSPECT_WINDOWS ? null : summary.suspect,
-        }),
-      );
+      console.log(JSON.stringify({ file, ...padFields(scored, settings.PAD_THRESHOLD) }));
     }
   } finally {
     await Promise.all([detector.close(), scorer.close()]);

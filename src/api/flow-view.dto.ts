@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { PadView } from '../pad/pad-view';
 
 /** One challenge of a flow. */
 export class ChallengeView {
@@ -48,4 +49,10 @@ export class FlowView {
   finished_at!: string | null;
   @ApiProperty({ type: FrameCountsView })
   frames!: FrameCountsView;
+  @ApiProperty({
+    type: Object,
+    nullable: true,
+    description: 'The passive presentation-attack check (scores and 2-s windows only; null with PAD_POLICY=off)',
+  })
+  pad!: PadView | null;
 }

@@ -1,5 +1,6 @@
 import type { FailureReason } from '../common/errors';
 import type { FlowLog } from '../observability/logger';
+import type { PadView } from '../pad/pad-view';
 
 /** The terminal outcome of a flow, as told to the controller. */
 export interface FlowOutcome {
@@ -8,6 +9,8 @@ export interface FlowOutcome {
   reason?: FailureReason;
   challenges: { id: string; passed: boolean }[];
   match?: { distance: number; threshold: number };
+  /** The passive presentation-attack check's scores and windows, unless PAD_POLICY=off. */
+  pad?: PadView;
 }
 
 /** Where a flow reports. */

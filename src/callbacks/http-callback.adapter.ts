@@ -47,7 +47,12 @@ export class HttpCallbackAdapter implements CallbackPort {
   async send(target: CallbackTarget, outcome: FlowOutcome, attempt: number, signal: AbortSignal, log: FlowLog): Promise<void> {
     const url = joinUrl(target.callbackBaseUrl, outcome.status, target.token);
     const body = this.settings.includeDetails
-      ? JSON.stringify({ reason: outcome.reason ?? null, challenges: outcome.challenges, match: outcome.match ?? null })
+      ? JSON.stringify({
+          reason: outcome.reason ?? null,
+          challenges: outcome.challenges,
+          match: outcome.match ?? null,
+          ...(outcome.pad && { pad: outcome.pad }),
+        })
       : '';
     const id = webhookId(target.flowId, outcome.status);
     const now = Math.floor(Date.now() / 1000);

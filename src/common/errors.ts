@@ -6,6 +6,7 @@ export const FAILURE_REASONS = [
   'multiple_faces',
   'face_lost',
   'face_changed',
+  'presentation_attack',
   'no_subject_video',
   'subject_left',
   'transport_failed',

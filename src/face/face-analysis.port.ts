@@ -9,6 +9,8 @@ import type { FaceObservation } from './face-observation';
 export interface AnalysisNeeds {
   eyes: boolean;
   smile: boolean;
+  /** Score the one face for presentation attacks (FaceObservation.padScore): costly, asked at PAD_FPS. */
+  pad?: boolean;
 }
 
 /** Analyses subject frames. Implementations keep at most one frame in flight per caller. */
@@ -23,6 +25,8 @@ export interface FaceAnalysisPort {
   analyze(frame: I420Frame, stream?: string, needs?: AnalysisNeeds): Promise<FaceObservation>;
   /** The frame as RGB, for keeping it as live evidence for matching. */
   toRgb(frame: I420Frame): RawImage;
+  /** Whether analyze() scores `needs.pad` (the PAD scorer in the engine's workers); an engine without it runs PAD_POLICY=off. */
+  readonly padScoring?: boolean;
   /** The embedding model of the observations' descriptors (it sets face_changed's distance); none without them. */
   readonly descriptorModel?: EmbeddingModelName;
   /**

@@ -13,6 +13,11 @@ export interface FaceObservation {
   faceCount: number;
   /** The main (largest) face, when faceCount > 0. */
   face?: ObservedFace;
+  /**
+   * Passive presentation-attack score of the face (0..1, higher = live; src/pad), when asked for (needs.pad) and
+   * exactly one face was found: a crop of an absent or ambiguous face is no evidence.
+   */
+  padScore?: number;
 }
 
 /** Measurements of one face. Angles in degrees, ratios unitless. */

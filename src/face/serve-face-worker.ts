@@ -1,12 +1,15 @@
 import type { I420Frame } from '../common/image';
 import { serveWorker } from '../common/serve-worker';
+import type { BoxCalibration } from '../pad/box-calibration';
+import { withPadScore } from '../pad/pad-analysis';
 import type { AnalyseRequest, WorkerReply, WorkerRequest } from './worker-protocol';
 
 /**
  * The message loop of a face worker thread (both engines, on serveWorker): loads the analyser, then answers each
- * frame in arrival order, giving the frame's buffer back with the answer.
+ * frame in arrival order, giving the frame's buffer back with the answer. A request that needs `pad` gets the PAD
+ * score of its one face in the same answer (`padBox`: the engine's box → the models'; the scorer loads on first use).
  */
-export function serveFaceWorker(load: () => Promise<AnalyseRequest>): Promise<void> {
+export function serveFaceWorker(load: () => Promise<AnalyseRequest>, padBox: BoxCalibration): Promise<void> {
   return serveWorker<WorkerRequest, WorkerReply>(
     async () => {
       const analyse = await load();
@@ -18,7 +21,8 @@ export function serveFaceWorker(load: () => Promise<AnalyseRequest>): Promise<vo
           data: new Uint8Array(request.buffer),
         };
         const started = performance.now();
-        const observation = await analyse(frame, request);
+        const analysed = await analyse(frame, request);
+        const observation = request.needs.pad ? await withPadScore(analysed, frame, padBox) : analysed;
         const answer: WorkerReply = {
           type: 'result',
           id: request.id,

@@ -72,6 +72,9 @@ export class WorkerFaceEngine implements FaceAnalysisPort {
     return this.pool.ready();
   }
 
+  /** Every face worker scores `needs.pad` (serveFaceWorker). */
+  readonly padScoring = true;
+
   get descriptorModel(): EmbeddingModelName | undefined {
     return this.config.descriptorModel;
   }

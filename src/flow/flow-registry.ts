@@ -102,7 +102,14 @@ export class FlowRegistry implements BeforeApplicationShutdown {
       return { flow: rejoined, rejoined: true };
     }
     const challengeIds = this.challenges.select(this.config.flow.NUMBER_OF_GESTURES_TO_REQUEST, this.config.flow.CHALLENGES);
-    const flow = Flow.create(request, challengeIds, this.settings, { ...this.env, inspect: this.inspector.observer() }, this.hooks);
+    const stepUp = this.challenges.stepUpChallenge(challengeIds, this.config.flow.CHALLENGES);
+    const flow = Flow.create(
+      request,
+      { ids: challengeIds, stepUp },
+      this.settings,
+      { ...this.env, inspect: this.inspector.observer() },
+      this.hooks,
+    );
     this.record(flow);
     return { flow, rejoined: false };
   }
@@ -192,6 +199,7 @@ function flowSettings(config: AppConfig, face: FaceAnalysisPort): FlowSettings {
     callbackBackoffMs: c.backoffMs,
     matcherAttempts: 2,
     liveness: livenessSettingsFor(face.descriptorModel, faceLostMs),
+    pad: { policy: face.padScoring ? config.pad.PAD_POLICY : 'off', threshold: config.pad.PAD_THRESHOLD, fps: config.pad.PAD_FPS },
   };
 }
 

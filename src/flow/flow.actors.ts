@@ -6,6 +6,7 @@ import type { FaceAnalysisPort } from '../face/face-analysis.port';
 import type { ChallengePlugins } from '../liveness/liveness';
 import { advanceWhenPassed, matchingScore, observeFace } from '../liveness/liveness';
 import { analysisNeeds } from '../liveness/challenge-registry';
+import { padScoreDue } from '../pad/pad-policy';
 import type { MatcherPort } from '../matcher/matcher.port';
 import type { ReferencePort } from '../references/reference.port';
 import type { RoomConnection, TransportPort } from '../transport/transport.port';
@@ -107,11 +108,15 @@ export function flowImplementations(deps: FlowDeps): FlowImplementations {
       watchFace: fromCallback(({ input, sendBack }) => {
         let stopped = false;
         const needs = analysisNeeds(deps.plugins, input.challengeIds);
+        // Capture time of the last PAD-scored frame: a frame without one face is not scored, the next one is asked.
+        let padScoredMs: number | undefined;
         const stopConsuming = deps.frames.consume(async (frame) => {
           let event: FlowEvent;
           try {
-            const observation = await deps.face.analyze(frame, input.flowId, needs);
+            const pad = input.padFps > 0 && padScoreDue(padScoredMs, frame.timestampMs, input.padFps);
+            const observation = await deps.face.analyze(frame, input.flowId, pad ? { ...needs, pad } : needs);
             if (stopped) return;
+            if (observation.padScore !== undefined) padScoredMs = observation.timestampMs;
             const score = observation.faceCount === 1 && observation.face ? matchingScore(observation.face) : undefined;
             if (score !== undefined) deps.biometrics.offer(frame, score);
             event = { type: 'FACE_OBSERVED', observation, evidenceCount: deps.biometrics.evidenceCount };

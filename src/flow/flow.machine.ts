@@ -1,10 +1,21 @@
-import { assign, EventObject, fromCallback, fromPromise, sendTo, setup } from 'xstate';
+import { and, assign, not, EventObject, fromCallback, fromPromise, sendTo, setup } from 'xstate';
 import type { FlowOutcome } from '../callbacks/callback.port';
 import { CallbackError } from '../callbacks/callback.port';
 import { FailureReason, messageOf, reasonOf, VisionError } from '../common/errors';
 import type { FaceObservation } from '../face/face-observation';
-import { allPassed, analysedTooSlowly, currentPassed, failCurrent, isStarted, startLiveness } from '../liveness/liveness';
+import { addChallenge, allPassed, analysedTooSlowly, currentPassed, failCurrent, isStarted, startLiveness } from '../liveness/liveness';
 import type { MatchResult } from '../matcher/matcher.port';
+import {
+  addScore,
+  closeOpenWindow,
+  EMPTY_PAD_TRACE,
+  markSteppedUp,
+  padFailsAtVerdict,
+  padFailsNow,
+  padNeedsStepUp,
+  padUndecided,
+} from '../pad/pad-policy';
+import { padView } from '../pad/pad-view';
 import type {
   FetchReferencesInput,
   FlowContext,
@@ -31,6 +42,7 @@ export function outcomeOf(context: FlowContext): FlowOutcome {
     reason: context.failure?.reason,
     challenges: context.liveness.challenges.map((c) => ({ id: c.id, passed: c.status === 'passed' })),
     match: context.match ? { distance: context.match.distance, threshold: context.match.threshold } : undefined,
+    pad: padView(context) ?? undefined,
   };
 }
 
@@ -102,6 +114,11 @@ export const flowMachine = setup({
       !(params.error instanceof CallbackError && !params.error.retryable) &&
       context.callbackAttempts < context.settings.callbackMaxAttempts,
     roomGone: ({ context }) => context.roomGone,
+    // Passive presentation-attack policy (docs/pad.md): pure decisions on the PadTrace.
+    padFailsNow: ({ context }) => padFailsNow(context.pad, context.settings.pad.policy),
+    padNeedsStepUp: ({ context }) => padNeedsStepUp(context.pad, context.settings.pad.policy),
+    padFailsAtVerdict: ({ context }) => padFailsAtVerdict(context.pad, context.settings.pad.policy),
+    padUndecided: ({ context }) => padUndecided(context.pad, context.settings.pad.policy),
   },
   actions: {
     // The verdict: the only actions that set it, and every transition into `finishing` runs one of them.
@@ -123,6 +140,20 @@ export const flowMachine = setup({
       evidenceCount: params.evidenceCount,
     })),
     countAnalysisError: assign(({ context }) => ({ analysisErrors: context.analysisErrors + 1 })),
+    foldPadScore: assign(({ context }, params: { observation: FaceObservation }) => {
+      const score = params.observation.padScore;
+      if (score === undefined || context.settings.pad.policy === 'off') return {};
+      return { pad: addScore(context.pad, { timestampMs: params.observation.timestampMs, score }, context.settings.pad.threshold) };
+    }),
+    // The challenges end: the window being filled counts if it has enough frames (frame time, like the windows).
+    closePadWindow: assign(({ context }) => ({
+      pad: closeOpenWindow(context.pad, context.settings.pad.threshold, context.liveness.lastFaceAtMs ?? 0),
+    })),
+    // The subject sees one more challenge like the others, never why.
+    addStepUpChallenge: assign(({ context }) => ({
+      liveness: addChallenge(context.liveness, context.stepUpChallengeId),
+      pad: markSteppedUp(context.pad),
+    })),
     failCurrentChallenge: assign(({ context }) => ({ liveness: failCurrent(context.liveness) })),
     keepReferenceCount: assign((_, params: { count: number }) => ({ referenceCount: params.count })),
     keepMatch: assign((_, params: { match: MatchResult }) => ({ match: params.match })),
@@ -159,6 +190,7 @@ export const flowMachine = setup({
     framesAnalysed: 0,
     analysisErrors: 0,
     evidenceCount: 0,
+    pad: EMPTY_PAD_TRACE,
     referenceCount: 0,
     matcherAttempts: 0,
     callbackAttempts: 0,
@@ -237,14 +269,21 @@ export const flowMachine = setup({
           invoke: {
             id: 'watchFace',
             src: 'watchFace',
-            input: ({ context }) => ({ flowId: context.flowId, challengeIds: context.liveness.challenges.map((c) => c.id) }),
+            input: ({ context }) => ({
+              flowId: context.flowId,
+              challengeIds: [...context.liveness.challenges.map((c) => c.id), context.stepUpChallengeId],
+              padFps: context.settings.pad.policy === 'off' ? 0 : context.settings.pad.fps,
+            }),
           },
+          exit: 'closePadWindow',
           on: {
             FACE_OBSERVED: {
               actions: [
                 { type: 'countAnalysedFrame', params: ({ event }) => ({ evidenceCount: event.evidenceCount }) },
+                { type: 'foldPadScore', params: ({ event }) => ({ observation: event.observation }) },
                 { type: 'observe', params: ({ event }) => ({ observation: event.observation }) },
-                { type: 'show', params: { phase: 'challenge' } },
+                // Once every challenge passed (awaitingPadEvidence) no countdown runs: "please wait".
+                { type: 'show', params: ({ context }) => ({ phase: allPassed(context.liveness) ? 'processing' : 'challenge' }) },
               ],
             },
             FACE_ANALYSIS_FAILED: [
@@ -264,20 +303,30 @@ export const flowMachine = setup({
               },
             ],
           },
-          always: {
-            guard: 'livenessFailed',
-            target: '#flow.finishing',
-            actions: [
-              'failCurrentChallenge',
-              {
+          always: [
+            {
+              guard: 'livenessFailed',
+              target: '#flow.finishing',
+              actions: [
+                'failCurrentChallenge',
+                {
+                  type: 'fail',
+                  params: ({ context }) => ({
+                    reason: context.liveness.failure as FailureReason,
+                    message: `liveness failed during challenge ${context.liveness.current + 1}`,
+                  }),
+                },
+              ],
+            },
+            {
+              guard: 'padFailsNow',
+              target: '#flow.finishing',
+              actions: {
                 type: 'fail',
-                params: ({ context }) => ({
-                  reason: context.liveness.failure as FailureReason,
-                  message: `liveness failed during challenge ${context.liveness.current + 1}`,
-                }),
+                params: { reason: 'presentation_attack', message: 'PAD (enforce): two consecutive windows below the threshold' },
               },
-            ],
-          },
+            },
+          ],
           initial: 'waitingForFace',
           states: {
             waitingForFace: {
@@ -294,6 +343,18 @@ export const flowMachine = setup({
               description: 'The current challenge, with its own timeout and the countdown drawn from it',
               entry: ['startChallengeClock', { type: 'show', params: { phase: 'challenge' } }],
               always: [
+                // Before the last pass moves on: a suspect subject gets the extra challenge even then.
+                {
+                  guard: 'padNeedsStepUp',
+                  actions: [
+                    'addStepUpChallenge',
+                    {
+                      type: 'log',
+                      params: { level: 'warn', message: 'PAD (stepup): two consecutive windows below the threshold; one more challenge' },
+                    },
+                  ],
+                },
+                { guard: and(['allChallengesPassed', 'padUndecided']), target: 'awaitingPadEvidence' },
                 { guard: 'allChallengesPassed', target: '#flow.verifying.fetchingReferences' },
                 { guard: 'challengePassed', target: 'running', reenter: true, actions: 'startNextChallenge' },
               ],
@@ -319,6 +380,24 @@ export const flowMachine = setup({
                     ],
                   },
                 ],
+              },
+            },
+            awaitingPadEvidence: {
+              description: 'Every challenge passed; the passive check (stepup, enforce) needs two 2-s windows first',
+              entry: { type: 'show', params: { phase: 'processing' } },
+              always: [
+                { guard: 'padNeedsStepUp', target: 'running', actions: ['addStepUpChallenge', 'startNextChallenge'] },
+                { guard: not('padUndecided'), target: '#flow.verifying.fetchingReferences' },
+              ],
+              after: {
+                // Frames keep coming (the subject holds still): only a starved analysis leaves it undecided this long.
+                challengeTimeout: {
+                  target: '#flow.finishing',
+                  actions: {
+                    type: 'fail',
+                    params: { reason: 'analysis_too_slow', message: 'too few frames were scored for the presentation-attack check' },
+                  },
+                },
               },
             },
           },
@@ -381,6 +460,14 @@ export const flowMachine = setup({
         judging: {
           tags: 'matching',
           always: [
+            {
+              guard: 'padFailsAtVerdict',
+              target: '#flow.finishing',
+              actions: {
+                type: 'fail',
+                params: { reason: 'presentation_attack', message: 'PAD: the latest windows are below the threshold' },
+              },
+            },
             { guard: 'facesMatch', target: '#flow.finishing', actions: 'succeed' },
             {
               target: '#flow.finishing',

@@ -5,6 +5,7 @@ import type { FlowView } from '../api/flow-view.dto';
 import type { RoomConnection, TransportPort } from '../transport/transport.port';
 import { messageOf } from '../common/errors';
 import { roomKey } from '../common/url';
+import { padView } from '../pad/pad-view';
 import { FlowTelemetry } from '../observability/flow-telemetry';
 import { FlowLog, flowLog } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -69,6 +70,7 @@ export class Flow {
   private constructor(
     readonly request: FlowRequest,
     readonly challengeIds: string[],
+    stepUpChallengeId: string,
     settings: FlowSettings,
     env: FlowEnvironment,
     private readonly hooks: FlowHooks,
@@ -81,7 +83,7 @@ export class Flow {
     const transport = this.roomVia(ports.transport);
     const implementations = flowImplementations({ ...ports, transport, frames: this.frames, biometrics: this.biometrics, log: this.log });
     this.actor = createActor(flowMachine.provide(implementations), {
-      input: { flowId: this.id, request, challengeIds, settings },
+      input: { flowId: this.id, request, challengeIds, stepUpChallengeId, settings },
       inspect,
     });
     this.actor.subscribe({
@@ -99,8 +101,15 @@ export class Flow {
   }
 
   /** Builds a flow and starts it. */
-  static create(request: FlowRequest, challengeIds: string[], settings: FlowSettings, env: FlowEnvironment, hooks: FlowHooks): Flow {
-    const flow = new Flow(request, challengeIds, settings, env, hooks);
+  static create(
+    request: FlowRequest,
+    challenges: { ids: string[]; stepUp: string },
+    settings: FlowSettings,
+    env: FlowEnvironment,
+    hooks: FlowHooks,
+  ): Flow {
+    const challengeIds = challenges.ids;
+    const flow = new Flow(request, challengeIds, challenges.stepUp, settings, env, hooks);
     flow.log.log(`started for token ${JSON.stringify(request.token)}, lang ${request.lang}, challenges ${challengeIds.join(', ')}`);
     flow.actor.start();
     return flow;
@@ -143,6 +152,7 @@ export class Flow {
         analysed: context.framesAnalysed,
         analysed_fps: this.telemetry.analysedFps ?? null,
       },
+      pad: padView(context),
     };
   }
 

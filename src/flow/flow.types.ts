@@ -3,6 +3,7 @@ import type { FailureReason } from '../common/errors';
 import type { FaceObservation } from '../face/face-observation';
 import type { LivenessSettings, LivenessState } from '../liveness/liveness';
 import type { MatchResult } from '../matcher/matcher.port';
+import type { PadSettings, PadTrace } from '../pad/pad-policy';
 import type { ReferenceSource } from '../references/reference.port';
 import type { InstructionScreen } from '../render/instruction-screen';
 
@@ -28,12 +29,16 @@ export interface FlowSettings {
   callbackBackoffMs: number;
   matcherAttempts: number;
   liveness: LivenessSettings;
+  /** The passive presentation-attack check (docs/pad.md); `fps`: frames scored per second during the challenges. */
+  pad: PadSettings & { fps: number };
 }
 
 export interface FlowInput {
   flowId: string;
   request: FlowRequest;
   challengeIds: string[];
+  /** The challenge a PAD step-up adds (one not in challengeIds when the pool allows). */
+  stepUpChallengeId: string;
   settings: FlowSettings;
 }
 
@@ -56,6 +61,8 @@ export interface FlowContext extends FlowInput {
   analysisErrors: number;
   /** Live frames kept for matching. */
   evidenceCount: number;
+  /** Passive presentation-attack evidence: scored frames folded into 2-second windows (pad-policy). */
+  pad: PadTrace;
   /** Usable reference images fetched. */
   referenceCount: number;
   match?: MatchResult;
@@ -103,6 +110,8 @@ export interface RoomInput {
 export interface WatchFaceInput {
   flowId: string;
   challengeIds: string[];
+  /** Frames to PAD-score per second (0: none). */
+  padFps: number;
 }
 export type FetchReferencesInput = ReferenceSource;
 export interface MatchFacesInput {

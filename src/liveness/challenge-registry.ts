@@ -64,4 +64,11 @@ export class ChallengeRegistry {
     }
     return pool.slice(0, count);
   }
+
+  /** The challenge a PAD step-up adds: one of `allowed` not selected yet, else the first selected one again. */
+  stepUpChallenge(selected: readonly string[], allowed: readonly string[] = [], random: () => number = Math.random): string {
+    const pool = allowed.length > 0 ? [...new Set(allowed)] : this.defaultIds;
+    const unused = pool.filter((id) => !selected.includes(id));
+    return unused.length > 0 ? unused[Math.floor(random() * unused.length)] : selected[0];
+  }
 }

@@ -215,6 +215,11 @@ export function analysedTooSlowly(state: LivenessState, elapsedMs: number, setti
   return state.framesInChallenge < (elapsedMs / 1000) * settings.minAnalysedFps;
 }
 
+/** One more challenge after the selected ones, pending until the ones before it passed (the PAD step-up). */
+export function addChallenge(state: LivenessState, id: string): LivenessState {
+  return { ...state, challenges: [...state.challenges, { id, status: 'pending', progress: 0 }] };
+}
+
 /** Marks the running challenge failed (e.g. on its timeout). */
 export function failCurrent(state: LivenessState): LivenessState {
   return { ...state, challenges: state.challenges.map((c, i) => (i === state.current ? { ...c, status: 'failed' } : c)) };

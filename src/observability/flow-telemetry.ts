@@ -1,4 +1,5 @@
 import type { FlowContext, FlowTag } from '../flow/flow.types';
+import { padOutcome } from '../pad/pad-policy';
 import type { FlowPhase, Metrics } from './metrics';
 
 /** The phases timed, in the order a flow goes through them: each is a tag of the flow machine's states. */
@@ -53,6 +54,10 @@ export class FlowTelemetry {
     if (this.livenessSeconds > 0) {
       this.analysedFps = context.framesAnalysed / this.livenessSeconds;
       m.analysedFps.observe(this.analysedFps);
+    }
+    if (context.settings.pad.policy !== 'off') {
+      for (const w of context.pad.windows) m.padWindowScore.observe(w.mean);
+      m.flowsByPad.inc({ policy: context.settings.pad.policy, outcome: padOutcome(context.pad) });
     }
     if (frames.received > 0) m.droppedFrameRatio.observe(frames.dropped / frames.received);
     m.callbackAttempts.inc(context.callbackAttempts);

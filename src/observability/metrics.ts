@@ -72,6 +72,18 @@ export class Metrics {
     help: 'Lease renewals that came more than two renewal periods after the previous one (or failed)',
     registers: [this.registry],
   });
+  readonly padWindowScore = new Histogram({
+    name: 'vision_pad_window_score',
+    help: 'Passive presentation-attack check: 2-second window means of the fused "real" probability (docs/pad.md)',
+    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    registers: [this.registry],
+  });
+  readonly flowsByPad = new Counter({
+    name: 'vision_flows_pad_total',
+    help: 'Finished flows by PAD policy and outcome (clear, suspect, or unscored: no window had enough scored frames)',
+    labelNames: ['policy', 'outcome'],
+    registers: [this.registry],
+  });
   readonly faceQueueDepth = new Gauge({
     name: 'vision_face_queue_depth',
     help: 'Frames waiting for or in the face worker pool',

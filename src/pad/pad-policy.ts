@@ -94,6 +94,14 @@ export function padSuspect(trace: PadTrace): boolean {
   return trace.suspectRun >= PAD_SUSPECT_WINDOWS;
 }
 
+/**
+ * stepup and enforce need evidence: fewer than two counted windows cannot say "suspect", so a subject who passes
+ * the challenges within ~4 s of scoring (or sends too few frames) must not pass on that alone.
+ */
+export function padUndecided(trace: PadTrace, policy: PadPolicy): boolean {
+  return (policy === 'stepup' || policy === 'enforce') && trace.windows.length < PAD_SUSPECT_WINDOWS;
+}
+
 /** Guard during the challenges, stepup: suspect and no extra challenge added yet → add one (the flow then sets steppedUp). */
 export function padNeedsStepUp(trace: PadTrace, policy: PadPolicy): boolean {
   return policy === 'stepup' && !trace.steppedUp && padSuspect(trace);
@@ -116,6 +124,12 @@ export function padFailsNow(trace: PadTrace, policy: PadPolicy): boolean {
 export function padFailsAtVerdict(trace: PadTrace, policy: PadPolicy): boolean {
   if (policy === 'enforce') return trace.suspectedAtMs !== undefined;
   return policy === 'stepup' && padSuspect(trace);
+}
+
+/** What the flow's evidence came to, for metrics: no counted window, never suspect, or suspect at some point. */
+export function padOutcome(trace: PadTrace): 'unscored' | 'clear' | 'suspect' {
+  if (trace.suspectedAtMs !== undefined) return 'suspect';
+  return trace.windows.length === 0 ? 'unscored' : 'clear';
 }
 
 /** Summary for GET /flows/{id}, metrics and callback details (no images). */

@@ -78,12 +78,12 @@ let threadScorer: Promise<PadScorer> | undefined;
 
 /**
  * The fused score of one face, for any thread: the sessions load on the first call in each thread (module state
- * is per thread) and stay. Call only on frames with exactly one detected face: an empty crop reads ≈ 0.55.
+ * is per thread) and stay. `box` is BlazeFace's unless `calibration` maps another convention. Call only on frames with exactly one detected face: an empty crop reads ≈ 0.55.
  */
-export function scoreFace(source: PadSource, box: FaceBox): Promise<number> {
+export function scoreFace(source: PadSource, box: FaceBox, calibration: BoxCalibration = BLAZEFACE_TO_PAD): Promise<number> {
   threadScorer ??= PadScorer.load().catch((error: unknown) => {
     threadScorer = undefined;
     throw error;
   });
-  return threadScorer.then((scorer) => scorer.score(source, box));
+  return threadScorer.then((scorer) => scorer.score(source, box, calibration));
 }

@@ -41,8 +41,8 @@ describe('privacy: frames and embeddings are released when the flow ends', { tim
   function trackedFace(engine: HumanFaceEngine): FaceAnalysisPort & { close(): Promise<void> } {
     return {
       ready: () => engine.ready(),
-      async analyze(frame, stream) {
-        const observation = tracker.track('observation', await engine.analyze(frame, stream));
+      async analyze(frame, stream, needs) {
+        const observation = tracker.track('observation', await engine.analyze(frame, stream, needs));
         tracker.track('frame buffer', frame.data.buffer);
         if (observation.face?.descriptor) tracker.track('face descriptor', observation.face.descriptor);
         return observation;

@@ -45,6 +45,8 @@ export const CLIP_FLOW_SETTINGS: FlowSettings = {
   callbackBackoffMs: 10,
   matcherAttempts: 1,
   liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5_000 },
+  // Off unless a test is about PAD: the fakes' observations carry no score.
+  pad: { policy: 'off', threshold: 0.5, fps: 5 },
 };
 
 /** Settings for flows on XState's simulated clock (machine unit tests): the service's defaults. */
@@ -59,6 +61,8 @@ export const SIMULATED_FLOW_SETTINGS: FlowSettings = {
   callbackBackoffMs: 2_000,
   matcherAttempts: 2,
   liveness: { ...DEFAULT_LIVENESS_SETTINGS, faceLostMs: 5_000 },
+  // Off unless a test is about PAD: the fakes' observations carry no score.
+  pad: { policy: 'off', threshold: 0.5, fps: 5 },
 };
 
 /** Ports and input of the flow; what is left out is a fake (the references, matcher) or a default. */
@@ -70,6 +74,8 @@ export interface FlowHarnessOptions<R extends ReferencePort, M extends MatcherPo
   /** Default: every shipped challenge. */
   plugins?: ChallengePlugins;
   challengeIds: string[];
+  /** The challenge a PAD step-up adds; default the first one again. */
+  stepUpChallengeId?: string;
   settings?: FlowSettings;
   flowId?: string;
   token?: string;
@@ -122,6 +128,7 @@ export function createFlowHarness<R extends ReferencePort = FakeReferences, M ex
         lang: options.lang ?? 'en',
       },
       challengeIds: options.challengeIds,
+      stepUpChallengeId: options.stepUpChallengeId ?? options.challengeIds[0],
       settings: options.settings ?? { ...CLIP_FLOW_SETTINGS, liveness: livenessSettingsFor(options.face.descriptorModel, 5_000) },
     },
   });

@@ -5,10 +5,10 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { decodeImage, sniffImageType } from '../../src/references/image-loader';
 import type { PadSource } from '../../src/pad/pad-crop';
-import type { ScoredFrame } from '../../src/pad/pad-policy';
+import { addScore, closeOpenWindow, EMPTY_PAD_TRACE, PAD_SUSPECT_WINDOWS, padSummary, type ScoredFrame } from '../../src/pad/pad-policy';
 import type { PadScorer } from '../../src/pad/pad-scorer';
 import type { BlazeFace } from './blazeface';
-import { videoFrames } from './video-frames';
+import { median, videoFrames } from './video-frames';
 
 /** Frames of a file: an image is one frame at t=0, a video is decoded at `fps` (at most 640 px wide, as a call). */
 export async function* mediaFrames(file: string, fps: number): AsyncGenerator<PadSource & { timestampMs: number }> {
@@ -37,4 +37,23 @@ export async function scoreMedia(file: string, fps: number, detector: BlazeFace,
     scored.push({ timestampMs: frame.timestampMs, score: await scorer.score(frame, faces[0]) });
   }
   return scored;
+}
+
+/**
+ * The PAD fields of the CLIs' lines (pad:score, liveness:replay --pad), windows folded as the flow does.
+ * `suspect` is null when the frames hold fewer than two windows, `window_min` null without any window.
+ */
+export function padFields(scored: readonly ScoredFrame[], threshold: number) {
+  const trace = closeOpenWindow(
+    scored.reduce((t, s) => addScore(t, s, threshold), EMPTY_PAD_TRACE),
+    threshold,
+    Infinity,
+  );
+  const summary = padSummary(trace, { policy: 'report', threshold });
+  return {
+    frames_scored: scored.length,
+    score_median: scored.length ? Number(median(scored.map((s) => s.score)).toFixed(4)) : null,
+    window_min: summary.windowMin ?? null,
+    suspect: trace.windows.length < PAD_SUSPECT_WINDOWS ? null : summary.suspect,
+  };
 }

@@ -98,6 +98,16 @@ describe(ChallengeRegistry.name, () => {
     assert.throws(() => registry.select(3, ['blink', 'smile']), /cannot pick 3/);
   });
 
+  test('the PAD step-up challenge is an allowed one not selected yet, else the first selected again', () => {
+    const registry = new ChallengeRegistry(ALL_CHALLENGES);
+    assert.equal(registry.stepUpChallenge(['look-up'], ['look-up', 'look-down']), 'look-down');
+    assert.equal(registry.stepUpChallenge(['blink', 'smile'], ['smile', 'blink']), 'blink');
+    for (let i = 0; i < 10; i++) {
+      const id = registry.stepUpChallenge(['blink'], [], () => i / 10);
+      assert.ok(registry.defaultIds.includes(id) && id !== 'blink', id);
+    }
+  });
+
   test('every hint key a plugin can show exists in every locale', () => {
     const sources = readdirSync(CHALLENGES_DIR)
       .filter((f) => f.endsWith('.ts'))

@@ -5,7 +5,8 @@ import { VisionError } from '../../src/common/errors';
 import { flowImplementations } from '../../src/flow/flow.actors';
 import { FlowBiometrics } from '../../src/flow/flow-biometrics';
 import { ANALYSIS_ERROR_BUDGET, flowMachine, outcomeOf } from '../../src/flow/flow.machine';
-import type { FlowContext, FlowEvent, SendCallbackInput } from '../../src/flow/flow.types';
+import type { FlowContext, FlowEvent, SendCallbackInput, WatchFaceInput } from '../../src/flow/flow.types';
+import { PAD_WINDOW_MS, type PadPolicy } from '../../src/pad/pad-policy';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
 import type { InstructionScreen } from '../../src/render/instruction-screen';
 import {
@@ -29,18 +30,19 @@ const settings = SIMULATED_FLOW_SETTINGS;
 /** Far from Date.now(): a deadline on it proves the countdown uses the injected clock. */
 const CLOCK_START = 1_000_000;
 
-function alone(overrides: { fail?: () => void } = {}) {
+function alone(overrides: { fail?: () => void } = {}, padPolicy: PadPolicy = settings.pad.policy) {
   const clock = new SimulatedClock();
   clock.set(CLOCK_START);
   const shown: InstructionScreen[] = [];
   const callbacks: SendCallbackInput[] = [];
+  const watchInputs: WatchFaceInput[] = [];
   const { actions } = flowImplementations({
     transport: new FakeTransport(),
     face: new FakeFace(),
     references: new FakeReferences(),
     matcher: new FakeMatcher(),
     callbacks: new FakeCallbacks(),
-    plugins: new ChallengeRegistry(['first', 'second'].map(fakeMouthChallenge)).plugins,
+    plugins: new ChallengeRegistry(['first', 'second', 'extra'].map(fakeMouthChallenge)).plugins,
     locales,
     displayName: 'Vision Service',
     frames: new LatestFrameGate(),
@@ -54,7 +56,7 @@ function alone(overrides: { fail?: () => void } = {}) {
       room: fromCallback(({ receive, sendBack }) =>
         receive((command) => (command.type === 'SHOW' ? shown.push(command.screen) : sendBack({ type: 'LEFT' }))),
       ),
-      watchFace: fromCallback(() => undefined),
+      watchFace: fromCallback(({ input }) => void watchInputs.push(input)),
       fetchReferences: fromPromise(async () => 1),
       matchFaces: fromPromise(async () => matchResult(0.2)),
       sendCallback: fromPromise(async ({ input }) => void callbacks.push(input)),
@@ -66,7 +68,8 @@ function alone(overrides: { fail?: () => void } = {}) {
       flowId: 'f1',
       request: { wsUrl: 'ws://127.0.0.1:1/?roomId=r&peerId=p', callbackBaseUrl: 'http://127.0.0.1:2', token: 't1', lang: 'en' },
       challengeIds: ['first', 'second'],
-      settings,
+      stepUpChallengeId: 'extra',
+      settings: { ...settings, pad: { ...settings.pad, policy: padPolicy } },
     },
   });
   // What the flow's owner sees of a crash (its crash net reports it).
@@ -79,6 +82,7 @@ function alone(overrides: { fail?: () => void } = {}) {
     clock,
     shown,
     callbacks,
+    watchInputs,
     context: (): FlowContext => actor.getSnapshot().context,
     send: (event: FlowEvent) => actor.send(event),
     /** Joined, video started, instruction over. */
@@ -89,11 +93,11 @@ function alone(overrides: { fail?: () => void } = {}) {
       clock.increment(settings.instructionMs);
       assert.deepEqual(actor.getSnapshot().value, { verifying: { challenges: 'waitingForFace' } });
     },
-    /** `n` analysed frames, 100 ms apart on the frames' clock; the mouth open or not. */
-    observe(n: number, mouthOpenness = 0.01) {
+    /** `n` analysed frames, 100 ms apart on the frames' clock; the mouth open or not; with a PAD score or not. */
+    observe(n: number, mouthOpenness = 0.01, padScore?: number) {
       for (let i = 0; i < n; i++) {
         ts += 100;
-        const observation = { timestampMs: ts, imageWidth: 640, imageHeight: 480, faceCount: 1, face: face({ mouthOpenness }) };
+        const observation = { timestampMs: ts, imageWidth: 640, imageHeight: 480, faceCount: 1, face: face({ mouthOpenness }), padScore };
         flow.send({ type: 'FACE_OBSERVED', observation, evidenceCount: 1 });
       }
     },
@@ -239,6 +243,171 @@ describe('flow machine alone (provided fakes, simulated clock)', () => {
       const next = flow.challengeScreens().at(-1)!.challenge!;
       assert.deepEqual([next.index, next.endsAtMs], [2, enteredAt + 4000 + settings.challengeTimeoutMs]);
       assert.ok(Math.abs(next.endsAtMs - Date.now()) > 1e9, 'on the injected clock, not Date.now()');
+    });
+  });
+
+  describe('presentation-attack policy (PAD)', () => {
+    const low = 0.1;
+    const high = 0.95;
+    /** Frames of one 2-s window (100 ms apart), each with a PAD score; the mouth closed. */
+    const windowOf = (flow: ReturnType<typeof alone>, score: number) => flow.observe(PAD_WINDOW_MS / 100, 0.01, score);
+    /** Passes the running challenge (fakeMouthChallenge: two open frames), scoring every frame. */
+    const pass = (flow: ReturnType<typeof alone>, score: number) => {
+      flow.observe(2, 0.8, score);
+      flow.observe(1, 0.01, score);
+    };
+    const reported = (flow: ReturnType<typeof alone>) =>
+      waitFor(flow.actor, (s) => s.matches({ finishing: { reporting: 'reported' } }), { timeout: 5000 });
+
+    it('stepup: two suspect windows add one challenge; still suspect at the verdict → presentation_attack', async () => {
+      const flow = alone({}, 'stepup');
+      flow.enterChallenges();
+      assert.equal(flow.watchInputs[0].padFps, settings.pad.fps);
+      assert.deepEqual(flow.watchInputs[0].challengeIds, ['first', 'second', 'extra'], 'the extra challenge is analysed for too');
+      flow.observe(5, 0.01, low);
+      windowOf(flow, low);
+      assert.equal(flow.context().liveness.challenges.length, 2, 'one suspect window is not enough');
+      windowOf(flow, low);
+      assert.deepEqual(
+        flow.context().liveness.challenges.map((c) => [c.id, c.status]),
+        [
+          ['first', 'running'],
+          ['second', 'pending'],
+          ['extra', 'pending'],
+        ],
+      );
+      assert.equal(flow.context().pad.steppedUp, true);
+      assert.equal(flow.challengeScreens().at(-1)!.challenge!.total, 3, 'the subject sees one more challenge');
+      for (let c = 0; c < 3; c++) pass(flow, low);
+      await reported(flow);
+      const [callback] = flow.callbacks;
+      assert.equal(callback.outcome.status, 'failure');
+      assert.equal(callback.outcome.reason, 'presentation_attack');
+      assert.deepEqual(
+        callback.outcome.challenges.map((c) => c.passed),
+        [true, true, true],
+      );
+      assert.equal(callback.outcome.pad?.suspect, true);
+      assert.equal(callback.outcome.pad?.stepped_up, true);
+      assert.equal(flow.context().liveness.challenges.length, 3, 'one extra challenge, not one per suspect window');
+      const phases = flow.shown.map((s) => s.phase);
+      assert.equal(phases.at(-1), 'not_verified', 'the subject is told "not verified", nothing else');
+    });
+
+    it('stepup: a subject whose windows recover during the extra challenge is verified', async () => {
+      const flow = alone({}, 'stepup');
+      flow.enterChallenges();
+      flow.observe(5, 0.01, low);
+      windowOf(flow, low);
+      windowOf(flow, low);
+      assert.equal(flow.context().pad.steppedUp, true);
+      windowOf(flow, high);
+      windowOf(flow, high);
+      for (let c = 0; c < 3; c++) pass(flow, high);
+      await reported(flow);
+      assert.equal(flow.callbacks[0].outcome.status, 'success');
+      assert.equal(flow.callbacks[0].outcome.pad?.suspect, true, 'the dip is recorded');
+    });
+
+    it('enforce: fails with presentation_attack at the second suspect window, during the challenge', async () => {
+      const flow = alone({}, 'enforce');
+      flow.enterChallenges();
+      flow.observe(5, 0.01, low);
+      windowOf(flow, low);
+      assert.ok(flow.actor.getSnapshot().matches({ verifying: 'challenges' }));
+      windowOf(flow, low);
+      assert.ok(flow.actor.getSnapshot().matches('finishing'));
+      await reported(flow);
+      const { outcome } = flow.callbacks[0];
+      assert.equal(outcome.reason, 'presentation_attack');
+      assert.equal(flow.context().liveness.challenges.length, 2, 'no extra challenge under enforce');
+      assert.equal(outcome.pad?.windows.length, 2, 'it failed on the frame that closed the second one');
+      assert.ok(outcome.pad!.windows.every((w) => w.suspect && w.mean === low));
+    });
+
+    it('report: records the windows, decides nothing', async () => {
+      const flow = alone({}, 'report');
+      flow.enterChallenges();
+      flow.observe(5, 0.01, low);
+      windowOf(flow, low);
+      windowOf(flow, low);
+      windowOf(flow, low);
+      for (let c = 0; c < 2; c++) pass(flow, low);
+      await reported(flow);
+      const { outcome } = flow.callbacks[0];
+      assert.equal(outcome.status, 'success');
+      assert.equal(flow.context().liveness.challenges.length, 2);
+      assert.equal(outcome.pad?.policy, 'report');
+      assert.equal(outcome.pad?.suspect, true);
+      assert.equal(outcome.pad?.stepped_up, false);
+      assert.ok(outcome.pad!.frames_scored >= 3 * (PAD_WINDOW_MS / 100));
+      assert.equal(outcome.pad?.window_min, low);
+    });
+
+    it('stepup: challenges passed before two windows wait for the evidence, then the replay gets the extra challenge', async () => {
+      const flow = alone({}, 'stepup');
+      flow.enterChallenges();
+      flow.observe(5, 0.01, low);
+      for (let c = 0; c < 2; c++) pass(flow, low);
+      assert.deepEqual(flow.actor.getSnapshot().value, { verifying: { challenges: 'awaitingPadEvidence' } }, 'no verdict without evidence');
+      assert.equal(flow.shown.at(-1)!.phase, 'processing');
+      windowOf(flow, low);
+      windowOf(flow, low);
+      assert.deepEqual(flow.actor.getSnapshot().value, { verifying: { challenges: 'running' } });
+      assert.deepEqual(
+        flow.context().liveness.challenges.map((c) => [c.id, c.status]),
+        [
+          ['first', 'passed'],
+          ['second', 'passed'],
+          ['extra', 'running'],
+        ],
+      );
+      pass(flow, low);
+      await reported(flow);
+      assert.equal(flow.callbacks[0].outcome.reason, 'presentation_attack');
+    });
+
+    it('stepup: a live subject who passed fast waits for two clear windows and is verified', async () => {
+      const flow = alone({}, 'stepup');
+      flow.enterChallenges();
+      flow.observe(5, 0.01, high);
+      for (let c = 0; c < 2; c++) pass(flow, high);
+      assert.ok(flow.actor.getSnapshot().matches({ verifying: { challenges: 'awaitingPadEvidence' } }));
+      windowOf(flow, high);
+      windowOf(flow, high);
+      await reported(flow);
+      assert.equal(flow.callbacks[0].outcome.status, 'success');
+      assert.equal(flow.context().liveness.challenges.length, 2);
+    });
+
+    it('enforce: no verdict without two windows; too few scored frames end as analysis_too_slow', async () => {
+      const flow = alone({}, 'enforce');
+      flow.enterChallenges();
+      flow.observe(5, 0.01, low);
+      for (let c = 0; c < 2; c++) pass(flow, low);
+      assert.ok(flow.actor.getSnapshot().matches({ verifying: { challenges: 'awaitingPadEvidence' } }));
+      flow.clock.increment(settings.challengeTimeoutMs - 1);
+      assert.ok(flow.actor.getSnapshot().matches({ verifying: { challenges: 'awaitingPadEvidence' } }));
+      flow.clock.increment(1);
+      await reported(flow);
+      assert.deepEqual(flow.context().failure, {
+        reason: 'analysis_too_slow',
+        message: 'too few frames were scored for the presentation-attack check',
+      });
+    });
+
+    it('off: nothing is scored or folded in, and the view has no pad part', async () => {
+      const flow = alone({}, 'off');
+      flow.enterChallenges();
+      assert.equal(flow.watchInputs[0].padFps, 0, 'the engine is asked for no score');
+      flow.observe(5, 0.01, low);
+      windowOf(flow, low);
+      windowOf(flow, low);
+      for (let c = 0; c < 2; c++) pass(flow, low);
+      await reported(flow);
+      assert.equal(flow.callbacks[0].outcome.status, 'success');
+      assert.equal(flow.callbacks[0].outcome.pad, undefined);
+      assert.equal(flow.context().pad.frames, 0);
     });
   });
 });

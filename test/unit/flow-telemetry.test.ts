@@ -5,6 +5,7 @@ import { flowMachine } from '../../src/flow/flow.machine';
 import type { FlowContext } from '../../src/flow/flow.types';
 import { FlowTelemetry } from '../../src/observability/flow-telemetry';
 import { Metrics } from '../../src/observability/metrics';
+import { addScore, EMPTY_PAD_TRACE } from '../../src/pad/pad-policy';
 
 const ended = {
   liveness: { challenges: [{ id: 'blink', status: 'passed', progress: 1 }] },
@@ -12,6 +13,8 @@ const ended = {
   callbackAttempts: 1,
   verdict: 'success',
   reported: true,
+  settings: { pad: { policy: 'off', threshold: 0.5, fps: 5 } },
+  pad: EMPTY_PAD_TRACE,
 } as unknown as FlowContext;
 
 /** A snapshot of the real flow machine in this state: telemetry reads its tags. */
@@ -44,5 +47,25 @@ describe(FlowTelemetry.name, () => {
       assert.deepEqual(tags({ verifying: state }), ['matching'], state);
     assert.deepEqual(tags({ finishing: { reporting: 'sending', leaving: 'closing' } }), ['callback']);
     assert.deepEqual(tags('done'), []);
+  });
+
+  it('should record PAD window scores and the flow by PAD outcome, unless the policy is off', async () => {
+    const metrics = new Metrics();
+    let pad = EMPTY_PAD_TRACE;
+    for (let t = 0; t <= 4000; t += 200) pad = addScore(pad, { timestampMs: t, score: 0.1 }, 0.5);
+    assert.equal(pad.windows.length, 2);
+    new FlowTelemetry(metrics).onEnd(
+      { ...ended, pad, settings: { ...ended.settings, pad: { ...ended.settings.pad, policy: 'stepup' } } },
+      {
+        received: 0,
+        dropped: 0,
+      },
+    );
+    new FlowTelemetry(metrics).onEnd({ ...ended, pad }, { received: 0, dropped: 0 });
+    const text = await metrics.registry.metrics();
+    assert.match(text, /vision_pad_window_score_count 2\n/);
+    assert.match(text, /vision_pad_window_score_bucket\{le="0.1"\} 2\n/);
+    assert.match(text, /vision_flows_pad_total\{policy="stepup",outcome="suspect"\} 1\n/);
+    assert.doesNotMatch(text, /policy="off"/);
   });
 });

@@ -8,6 +8,7 @@ import type { I420Frame } from '../../common/image';
 import { i420ToRgb } from '../i420';
 import { createHuman, humanConfig, humanTf } from './load-human';
 import { toObservation } from './human-observation';
+import { HUMAN_TO_PAD } from '../../pad/box-calibration';
 import { serveFaceWorker } from '../serve-face-worker';
 import type { WorkerRequest } from '../worker-protocol';
 import type { HumanWorkerOptions } from './human-face.engine';
@@ -112,4 +113,4 @@ async function analyze(tracker: Tracker, frame: I420Frame, request: WorkerReques
 void serveFaceWorker(async () => {
   const trackers = await Trackers.load(Math.max(1, options.trackersPerWorker));
   return (frame, request) => analyze(trackers.for(request.stream), frame, request);
-});
+}, HUMAN_TO_PAD);

@@ -3,6 +3,7 @@
  * by every stream this worker is given; tracks are kept per stream inside it.
  */
 import { workerData } from 'node:worker_threads';
+import { MEDIAPIPE_TO_PAD } from '../../pad/box-calibration';
 import { serveFaceWorker } from '../serve-face-worker';
 import { type FaceDescriber, FaceLandmarker } from './landmarker';
 import type { MediaPipeWorkerOptions } from './mediapipe-face.engine';
@@ -17,4 +18,4 @@ void serveFaceWorker(async () => {
     : undefined;
   const landmarker = await FaceLandmarker.load(options, describe);
   return (frame, request) => landmarker.analyse(frame, request.stream, request.descriptor);
-});
+}, MEDIAPIPE_TO_PAD);
