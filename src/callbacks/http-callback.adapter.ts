@@ -49,7 +49,7 @@ export class HttpCallbackAdapter implements CallbackPort {
     const body = this.settings.includeDetails
       ? JSON.stringify({ reason: outcome.reason ?? null, challenges: outcome.challenges, match: outcome.match ?? null })
       : '';
-    const id = webhookId(target.flowId, outcome.status);
+    const id = target.webhookId ?? webhookId(target.flowId, outcome.status);
     const now = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = { 'webhook-id': id, 'webhook-timestamp': String(now) };
     if (body) headers['content-type'] = 'application/json';

@@ -85,7 +85,11 @@ describe('FlowStore on a real redis-server', () => {
     await owner.create(record('l2', { owner: 'slow' }));
     assert.equal((await adopter.claim('l1', 'fast', Date.now()))?.owner, 'fast');
     assert.equal(await adopter.claim('l2', 'fast', Date.now()), undefined, 'a live lease is not claimed');
-    assert.deepEqual(await owner.renew('slow', ['l1', 'l2'], Date.now()), ['l1']);
+    assert.deepEqual(
+      await owner.renew('slow', ['l1', 'l2', 'gone'], Date.now()),
+      ['l1'],
+      'a missing record (Redis lost its data) is not lost',
+    );
     assert.equal(await owner.update('l1', 'slow', { state: 'matching' }, Date.now()), 'lost');
     assert.equal(await owner.update('nope', 'slow', { state: 'matching' }, Date.now()), 'missing');
     assert.equal((await owner.get('l1'))?.state, 'verifying.challenges.running');
