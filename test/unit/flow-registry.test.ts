@@ -8,7 +8,7 @@ import { Admission, FlowRegistry, FlowRejection } from '../../src/flow/flow-regi
 import type { FlowRequest } from '../../src/flow/flow.types';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
 import { Metrics } from '../../src/observability/metrics';
-import { waitUntil } from '../harness/wait';
+import { pollUntil, waitUntil } from '../harness/wait';
 import { brokenChallenge } from '../support/broken-challenge';
 import { FakeCallbacks, FakeFace, FakeMatcher, FakeReferences, FakeTransport, frame } from '../support/flow-fakes';
 import { locales } from '../support/flow-harness';
@@ -125,6 +125,36 @@ describe('FlowRegistry admission', () => {
       callbacks.attempts.map((a) => [a.target.token, a.outcome.status, a.outcome.reason]),
       [['t', 'failure', 'service_shutdown']],
     );
+  });
+});
+
+describe('FlowRegistry and its flow store (memory)', () => {
+  it('should record the flow at admission, its verdict and delivery, and free the token when it ends', async () => {
+    const { registry, callbacks } = setup();
+    const flow = here(await registry.start(request('t')));
+    const created = await registry.stored(flow.id);
+    assert.deepEqual([created?.token, created?.room, created?.outcome], ['t', flow.room, undefined]);
+    registry.cancel(flow.id);
+    await flow.done;
+    await waitUntil(() => callbacks.attempts.length === 1, 2000, 'the callback');
+    const record = await pollUntil(
+      async () => ((await registry.stored(flow.id))?.finishedAt ? registry.stored(flow.id) : undefined),
+      2000,
+      'the end',
+    );
+    assert.deepEqual([record?.outcome?.status, record?.outcome?.reason], ['failure', 'cancelled']);
+    assert.deepEqual(record?.delivery, { attempts: 1, delivered: true, webhookId: `msg_${flow.id}_failure` });
+    assert.equal(record?.state, 'done');
+    assert.equal((await registry.start(request('t', 'r2'))).rejoined, false, 'the token is free, in another room too');
+  });
+
+  it('should refuse a join with store_unavailable when the store stays unreachable, and start nothing', async () => {
+    const { registry, transport } = setup({ FLOW_STORE: 'redis://127.0.0.1:1', FLOW_LEASE_TTL_S: '2', FLOW_LEASE_RENEW_S: '1' });
+    const refused = await rejection(registry.start(request('t')));
+    assert.equal(refused.kind, 'store_unavailable');
+    assert.equal(registry.activeCount, 0);
+    assert.equal(transport.listener, undefined, 'no room joined');
+    assert.equal((await registry.storeHealth()).up, false);
   });
 });
 
