@@ -57,6 +57,8 @@ export class FlowRegistry implements OnModuleInit, BeforeApplicationShutdown {
   /** Joins between the limit check and the flow's start (the store's create is awaited). */
   private admitting = 0;
   private readonly replica: StoreReplica;
+  /** Writes of flows' ends in flight. */
+  private readonly finishing = new Set<Promise<unknown>>();
   private readonly log = componentLog('flow-registry');
   private readonly env: Omit<FlowEnvironment, 'inspect'>;
   private readonly settings: FlowSettings;
@@ -172,6 +174,8 @@ export class FlowRegistry implements OnModuleInit, BeforeApplicationShutdown {
     this.draining = true;
     this.replica.stopAdopting();
     await this.drain();
+    // The ends of the drained flows reach the store before it closes (else another replica would adopt them).
+    await Promise.allSettled([...this.finishing]);
     // Leases of adopted flows still being delivered lapse: another replica (or this one restarted) takes them over.
     await this.replica.close();
   }
@@ -259,7 +263,10 @@ export class FlowRegistry implements OnModuleInit, BeforeApplicationShutdown {
   private async finishRecord(id: string, state: string, delivery?: StoredFlow['delivery']): Promise<void> {
     const { writer, keeper, clock } = this.replica;
     keeper.release(id);
-    await writer.update(id, { state, ...(delivery && { delivery }), finishedAt: clock.now() }, 'the end of the flow');
+    const written = writer.update(id, { state, ...(delivery && { delivery }), finishedAt: clock.now() }, 'the end of the flow');
+    this.finishing.add(written);
+    await written;
+    this.finishing.delete(written);
   }
 
   private recordProgress(flow: Flow, progress: FlowProgress): void {
