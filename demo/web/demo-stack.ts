@@ -26,6 +26,8 @@ export interface DemoStackOptions {
   env?: Record<string, string>;
   /** An image file the controller lists (as an http URL) instead of the frame the page took (tests); its folder is served. */
   referenceFile?: string;
+  /** The service's API key (default: a random one); replicas started next to the stack share it. */
+  apiKey?: string;
   /** How long to wait for the service's models to load. Default 180 s. */
   readyTimeoutMs?: number;
   log?: (line: string) => void;
@@ -68,6 +70,8 @@ export class DemoStack {
   readonly sessions: DemoSession[] = [];
   /** The image listed instead of the page's frame, when set (tests change it between verifications). */
   referenceFile?: string;
+  /** Where joins and status polls go: the service, or a load balancer in front of several replicas (demo --replicas). */
+  apiBaseUrl: string;
   private closed = false;
 
   private constructor(
@@ -80,11 +84,12 @@ export class DemoStack {
     private readonly options: DemoStackOptions,
   ) {
     this.referenceFile = options.referenceFile;
+    this.apiBaseUrl = service.baseUrl;
   }
 
   static async create(options: DemoStackOptions = {}): Promise<DemoStack> {
     const log = options.log ?? console.log;
-    const apiKey = randomBytes(24).toString('hex');
+    const apiKey = options.apiKey ?? randomBytes(24).toString('hex');
     const webDir = await buildSubjectPage();
     const rooms = await RoomServer.create();
     // The controller serves files only for referenceFile; the page's frames are listed as data URLs from memory.
@@ -179,7 +184,7 @@ export class DemoStack {
     this.controller.lists.set(token, [
       reference ? `${this.controller.baseUrl}/assets/${encodeURIComponent(basename(reference))}` : request.reference,
     ]);
-    const res = await fetch(`${this.service.baseUrl}/join-call`, {
+    const res = await fetch(`${this.apiBaseUrl}/join-call`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': this.apiKey },
       body: JSON.stringify({ ws_url: this.rooms.url(roomId, 'vision-service'), callback_base_url: this.controller.baseUrl, token, lang }),
@@ -202,7 +207,7 @@ export class DemoStack {
   private async status(flowId: string): Promise<FlowStatus> {
     const session = this.sessions.find((s) => s.flowId === flowId);
     if (!session) throw new HttpError(404, 'unknown flow');
-    const res = await fetch(`${this.service.baseUrl}/flows/${encodeURIComponent(flowId)}`, { headers: { 'x-api-key': this.apiKey } });
+    const res = await fetch(`${this.apiBaseUrl}/flows/${encodeURIComponent(flowId)}`, { headers: { 'x-api-key': this.apiKey } });
     const callbacks = this.controller.callbacks
       .filter((c) => c.token === session.token)
       .map((c) => ({ status: c.status, path: `/${c.status}/${session.token}`, body: c.body }));

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { PadView } from '../pad/pad-view';
+import type { StoredFlow } from '../store/flow-store.port';
 
 /** One challenge of a flow. */
 export class ChallengeView {
@@ -55,4 +56,27 @@ export class FlowView {
     description: 'The passive presentation-attack check (scores and 2-s windows only; null with PAD_POLICY=off)',
   })
   pad!: PadView | null;
+}
+
+/**
+ * The view of a flow from its store record (another replica's flow): what the store keeps, no frame counts or PAD windows (those
+ * live in the running process) and no progress within a challenge.
+ */
+export function storedFlowView(flow: StoredFlow): FlowView {
+  const outcome = flow.outcome;
+  return {
+    flow_id: flow.id,
+    token: flow.token,
+    state: flow.state,
+    challenges: flow.challenges.map((c) => ({ id: c.id, status: c.status, progress: c.status === 'passed' ? 1 : 0 })),
+    current_challenge: flow.challenges.find((c) => c.status === 'running')?.id ?? null,
+    outcome: outcome?.status ?? null,
+    reason: outcome?.reason ?? null,
+    message: null,
+    callback_delivered: flow.delivery.delivered,
+    started_at: new Date(flow.createdAt).toISOString(),
+    finished_at: flow.finishedAt === undefined ? null : new Date(flow.finishedAt).toISOString(),
+    frames: { received: 0, dropped: 0, analysed: 0, analysed_fps: null },
+    pad: null,
+  };
 }

@@ -40,7 +40,7 @@ export class HealthController implements OnModuleInit {
     return { status: 'ok', active_flows: this.flows.activeCount };
   }
 
-  /** Models loaded, worker pools up, not draining (readiness probe). */
+  /** Models loaded, worker pools up, the flow store reachable, not draining (readiness probe). Running flows go on either way. */
   @Get('ready')
   @HealthCheck()
   ready() {
@@ -52,6 +52,11 @@ export class HealthController implements OnModuleInit {
     return this.health.check([
       component('face_engine'),
       component('matcher'),
+      async () => {
+        const indicator = this.indicators.check('flow_store');
+        const store = await this.flows.storeHealth();
+        return store.up ? indicator.up({ detail: store.detail }) : indicator.down({ message: store.detail });
+      },
       () => {
         const indicator = this.indicators.check('flows');
         const details = { active: this.flows.activeCount };

@@ -18,6 +18,8 @@ export interface CallbackTarget {
   flowId: string;
   token: string;
   callbackBaseUrl: string;
+  /** The `webhook-id` recorded with the verdict (a flow adopted from another replica); default webhookId(flowId, status). */
+  webhookId?: string;
 }
 
 /** Sends one attempt of the terminal callback; the flow machine owns retries. */

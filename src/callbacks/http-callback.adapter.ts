@@ -54,7 +54,7 @@ export class HttpCallbackAdapter implements CallbackPort {
           ...(outcome.pad && { pad: outcome.pad }),
         })
       : '';
-    const id = webhookId(target.flowId, outcome.status);
+    const id = target.webhookId ?? webhookId(target.flowId, outcome.status);
     const now = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = { 'webhook-id': id, 'webhook-timestamp': String(now) };
     if (body) headers['content-type'] = 'application/json';

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Actor, createActor, InspectionEvent, Observer } from 'xstate';
-import type { CallbackTarget, FlowOutcome } from '../callbacks/callback.port';
+import { CallbackError, CallbackPort, CallbackTarget, FlowOutcome } from '../callbacks/callback.port';
 import type { FlowView } from '../api/flow-view.dto';
 import type { RoomConnection, TransportPort } from '../transport/transport.port';
 import { messageOf } from '../common/errors';
@@ -35,6 +34,18 @@ export interface FlowHooks {
   crashed(flow: Flow, report: OwedReport): Promise<boolean>;
   /** The flow has reported and left (or crashed: the safety net ran and it left the room; or it was closed). Called once. */
   ended(flow: Flow): void;
+  /** Its machine state or a challenge status changed. */
+  progressed(flow: Flow, progress: FlowProgress): void;
+  /** Before each callback attempt (also the crash net's): false when this process must not report it (another replica does). */
+  reporting(flow: Flow, report: OwedReport): Promise<boolean>;
+  /** A callback attempt reached the controller. */
+  reported(flow: Flow, report: OwedReport): void;
+}
+
+/** What the flow store keeps of a running flow's progress. */
+export interface FlowProgress {
+  state: string;
+  challenges: { id: string; status: string }[];
 }
 
 /** Live frames kept per flow for matching. */
@@ -45,7 +56,6 @@ const EVIDENCE_FRAMES = 5;
  * telemetry, from `create()` until it has reported and left.
  */
 export class Flow {
-  readonly id = randomUUID();
   /** roomKey of its ws_url: a join with the same token and room is the same flow. */
   readonly room: string;
   readonly startedAt = new Date();
@@ -64,10 +74,12 @@ export class Flow {
   private resolveDone!: () => void;
   private ended = false;
   private lastState = '';
+  private lastProgress = '';
   /** Set when the machine crashed before reporting: what the safety net told (or tried to tell) the controller. */
   private crash?: { outcome: FlowOutcome; message: string; delivered: boolean };
 
   private constructor(
+    readonly id: string,
     readonly request: FlowRequest,
     readonly challengeIds: string[],
     stepUpChallengeId: string,
@@ -81,7 +93,15 @@ export class Flow {
     this.telemetry = new FlowTelemetry(metrics);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const transport = this.roomVia(ports.transport);
-    const implementations = flowImplementations({ ...ports, transport, frames: this.frames, biometrics: this.biometrics, log: this.log });
+    const callbacks = this.reportingVia(ports.callbacks);
+    const implementations = flowImplementations({
+      ...ports,
+      transport,
+      callbacks,
+      frames: this.frames,
+      biometrics: this.biometrics,
+      log: this.log,
+    });
     this.actor = createActor(flowMachine.provide(implementations), {
       input: { flowId: this.id, request, challengeIds, stepUpChallengeId, settings },
       inspect,
@@ -94,14 +114,16 @@ export class Flow {
           this.telemetry.onState(snapshot);
         }
         this.lastState = state;
+        this.progressed(state, snapshot.context);
         if (snapshot.status === 'done') this.end();
       },
       error: (error) => this.onCrash(error),
     });
   }
 
-  /** Builds a flow and starts it. */
+  /** Builds flow `id` and starts it. */
   static create(
+    id: string,
     request: FlowRequest,
     challenges: { ids: string[]; stepUp: string },
     settings: FlowSettings,
@@ -109,7 +131,7 @@ export class Flow {
     hooks: FlowHooks,
   ): Flow {
     const challengeIds = challenges.ids;
-    const flow = new Flow(request, challengeIds, challenges.stepUp, settings, env, hooks);
+    const flow = new Flow(id, request, challengeIds, challenges.stepUp, settings, env, hooks);
     flow.log.log(`started for token ${JSON.stringify(request.token)}, lang ${request.lang}, challenges ${challengeIds.join(', ')}`);
     flow.actor.start();
     return flow;
@@ -179,6 +201,14 @@ export class Flow {
     this.end();
   }
 
+  /** Another replica took the flow over (its lease lapsed): stop here without calling back, and leave. Idempotent. */
+  stopReporting(): void {
+    if (this.ended) return;
+    this.log.warn('another replica reports this flow now: stopped here without calling back');
+    this.actor.stop();
+    void this.leaveRoom().then(() => this.end());
+  }
+
   /** The safety net: a crashed machine still tells the controller, once, unless it already did, and leaves. */
   private onCrash(error: unknown): void {
     this.log.error(`flow machine crashed: ${(error as Error)?.stack ?? String(error)}`);
@@ -195,6 +225,27 @@ export class Flow {
     this.crash = crash;
     const target = { flowId: this.id, token: this.token, callbackBaseUrl: this.request.callbackBaseUrl };
     crash.delivered = await this.hooks.crashed(this, { target, outcome, attempt: context.callbackAttempts + 1 });
+  }
+
+  /** Tells the owner about a changed state or challenge status (not about progress within a challenge). */
+  private progressed(state: string, context: FlowContext): void {
+    const challenges = context.liveness.challenges.map((c) => ({ id: c.id, status: c.status }));
+    const key = `${state} ${challenges.map((c) => c.status).join(',')}`;
+    if (key === this.lastProgress) return;
+    this.lastProgress = key;
+    this.hooks.progressed(this, { state, challenges });
+  }
+
+  /** The callback port as this flow's machine uses it: every attempt is recorded first, and may be refused. */
+  private reportingVia(callbacks: CallbackPort): CallbackPort {
+    return {
+      send: async (target, outcome, attempt, signal, log) => {
+        const report = { target, outcome, attempt };
+        if (!(await this.hooks.reporting(this, report))) throw new CallbackError('another replica reports this flow', false);
+        await callbacks.send(target, outcome, attempt, signal, log);
+        this.hooks.reported(this, report);
+      },
+    };
   }
 
   /** The transport as this flow's machine uses it, with the room kept where the Flow can close it. */

@@ -59,7 +59,7 @@ export interface FlowStore {
   get(id: string): Promise<StoredFlow | undefined>;
   /** Applies `patch` if `owner` still owns the flow; a patch with `finishedAt` frees the token and lease. */
   update(id: string, owner: string, patch: FlowPatch, now: number): Promise<WriteResult>;
-  /** Extends the leases of `owner`'s flows to now + TTL; returns the ids it no longer owns. */
+  /** Extends the leases of `owner`'s flows to now + TTL; returns the ids another owner took (a missing record is not lost: the owner still reports it). */
   renew(owner: string, ids: string[], now: number): Promise<string[]>;
   /** Ids of unfinished flows whose lease expired before `now`, oldest first. */
   expired(now: number, limit: number): Promise<string[]>;

@@ -45,7 +45,8 @@ export class MemoryFlowStore implements FlowStore {
     const lost: string[] = [];
     for (const id of ids) {
       const flow = this.flows.get(id);
-      if (flow?.owner !== owner) lost.push(id);
+      if (!flow) continue; // gone (a store that lost its data): nobody else took it, the owner reports it
+      if (flow.owner !== owner) lost.push(id);
       else if (flow.finishedAt === undefined) flow.leaseExpiresAt = now + this.times.leaseTtlMs;
     }
     return lost;

@@ -40,13 +40,14 @@ const SCRIPTS = {
       redis.call('PEXPIRE', KEYS[1], ARGV[2])
     end
     return 'ok'`,
-  /** KEYS: flows…, leases. ARGV: owner, lease expiry, ids…. Returns the ids the owner lost. */
+  /** KEYS: flows…, leases. ARGV: owner, lease expiry, ids…. Returns the ids another owner took (a missing record is not lost). */
   renewLeases: `
     local lost = {}
     for i = 1, #KEYS - 1 do
-      if redis.call('HGET', KEYS[i], 'owner') ~= ARGV[1] then
+      local owner = redis.call('HGET', KEYS[i], 'owner')
+      if owner and owner ~= ARGV[1] then
         table.insert(lost, ARGV[i + 2])
-      elseif redis.call('HEXISTS', KEYS[i], 'finishedAt') == 0 then
+      elseif owner and redis.call('HEXISTS', KEYS[i], 'finishedAt') == 0 then
         redis.call('HSET', KEYS[i], 'leaseExpiresAt', ARGV[2])
         redis.call('ZADD', KEYS[#KEYS], ARGV[2], ARGV[i + 2])
       end

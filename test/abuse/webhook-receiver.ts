@@ -7,11 +7,13 @@ export interface ReceivedPut {
   path: string;
   headers: IncomingMessage['headers'];
   body: string;
+  /** Date.now() when it arrived. */
+  at: number;
 }
 
 /**
  * A controller's callback endpoint on 127.0.0.1 that answers each PUT with `status` after `delayMs`
- * (late receivers process what the service already gave up on). close() ends every held request.
+ * (late receivers process what the service already gave up on; `answer` may change). close() ends every held request.
  */
 export class WebhookReceiver {
   readonly puts: ReceivedPut[] = [];
@@ -21,13 +23,14 @@ export class WebhookReceiver {
   private constructor(
     private readonly server: Server,
     readonly baseUrl: string,
+    public answer: { status: number; delayMs: number },
   ) {}
 
   static async start(answer: { status: number; delayMs: number }): Promise<WebhookReceiver> {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const receiver = new WebhookReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const receiver = new WebhookReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, answer);
     server.on('connection', (socket) => {
       receiver.sockets.add(socket);
       socket.on('close', () => receiver.sockets.delete(socket));
@@ -36,11 +39,12 @@ export class WebhookReceiver {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        receiver.puts.push({ path: req.url ?? '', headers: req.headers, body });
+        receiver.puts.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() });
+        const { status, delayMs } = receiver.answer;
         const timer = setTimeout(() => {
           receiver.timers.delete(timer);
-          if (!res.destroyed) res.writeHead(answer.status).end();
-        }, answer.delayMs);
+          if (!res.destroyed) res.writeHead(status).end();
+        }, delayMs);
         receiver.timers.add(timer);
       });
     });

@@ -49,9 +49,12 @@ function podEnv(chart: RenderedChart): Record<string, string> {
   return { ...data, ...((secret?.object as K8s | undefined)?.stringData ?? {}) };
 }
 
-/** The chart with these values and an API key (it refuses to render without one). */
+/** A shared flow store: the default chart runs several pods, and refuses to render without one. */
+const FLOW_STORE = 'redis://:pw@redis.store.svc.cluster.local:6379/0';
+
+/** The chart with these values, an API key and a flow store (it refuses to render without them). */
 function render(overrides: K8s = {}): RenderedChart {
-  return renderChart(CHART_DIR, { ...overrides, secret: { VISION_API_KEY: 'test-api-key', ...overrides.secret } });
+  return renderChart(CHART_DIR, { ...overrides, secret: { VISION_API_KEY: 'test-api-key', FLOW_STORE, ...overrides.secret } });
 }
 
 describe('helm chart deploy/helm/vision-service', () => {
@@ -66,6 +69,7 @@ describe('helm chart deploy/helm/vision-service', () => {
       ingress: { enabled: true, className: 'nginx', tls: [{ hosts: ['vision.example.com'], secretName: 'tls' }] },
       metrics: { serviceMonitor: { enabled: true, labels: { release: 'prom' } } },
       autoscaling: { activeFlows: { enabled: true } },
+      flowStore: { redis: { enabled: true } },
     });
     const templates = readdirSync(join(CHART_DIR, 'templates')).filter((f) => f.endsWith('.yaml'));
     for (const file of templates) {
@@ -121,7 +125,7 @@ describe('helm chart deploy/helm/vision-service', () => {
     const secret = one(chart, 'Secret').stringData as Record<string, unknown>;
     for (const name of [...Object.keys(cm), ...Object.keys(secret)]) assert.ok(ALL_VARIABLES.has(name), `${name} is not in ENV_SCHEMAS`);
     for (const [name, value] of Object.entries({ ...cm, ...secret })) assert.equal(typeof value, 'string', `${name} must be a string`);
-    assert.deepEqual(Object.keys(secret).sort(), ['CALLBACK_HMAC_SECRET', 'VISION_API_KEY']);
+    assert.deepEqual(Object.keys(secret).sort(), ['CALLBACK_HMAC_SECRET', 'FLOW_STORE', 'VISION_API_KEY']);
     assert.ok(!('VISION_API_KEY' in cm) && !('CALLBACK_HMAC_SECRET' in cm), 'secrets stay out of the ConfigMap');
     const config = loadConfig(podEnv(chart));
     assert.equal(config.server.PORT, 5000);
@@ -146,14 +150,14 @@ describe('helm chart deploy/helm/vision-service', () => {
   });
 
   it('should refuse to render without an API key, unless an existing Secret holds it', () => {
-    assert.throws(() => renderChart(CHART_DIR), /secret\.VISION_API_KEY is required/);
-    assert.throws(() => renderChart(CHART_DIR, { secret: { VISION_API_KEY: '' } }), /secret\.VISION_API_KEY is required/);
-    const existing = renderChart(CHART_DIR, { secret: { existingSecret: 'vision-keys' } });
+    assert.throws(() => renderChart(CHART_DIR, { secret: { FLOW_STORE } }), /secret\.VISION_API_KEY is required/);
+    assert.throws(() => renderChart(CHART_DIR, { secret: { VISION_API_KEY: '', FLOW_STORE } }), /secret\.VISION_API_KEY is required/);
+    const existing = renderChart(CHART_DIR, { secret: { existingSecret: 'vision-keys' }, flowStore: { inExistingSecret: true } });
     assert.ok(!kinds(existing).includes('Secret'));
   });
 
   it('should read an existing Secret instead of rendering one', () => {
-    const rendered = render({ secret: { existingSecret: 'vision-keys' } });
+    const rendered = render({ secret: { existingSecret: 'vision-keys' }, flowStore: { inExistingSecret: true } });
     assert.ok(!kinds(rendered).includes('Secret'));
     assert.ok((container(rendered).envFrom as K8s[]).some((e) => e.secretRef?.name === 'vision-keys'));
   });
@@ -217,6 +221,48 @@ describe('helm chart deploy/helm/vision-service', () => {
     assert.notEqual(checksum(chart), checksum(render({ config: { LOG_LEVEL: 'debug' } })));
   });
 
+  it('should require the Redis flow store for more than one pod, read it from the Secret, or run a small Redis', () => {
+    const needsStore = /more than one pod .* needs the Redis flow store/;
+    assert.throws(() => render({ secret: { FLOW_STORE: '' } }), needsStore, 'autoscaling');
+    assert.throws(() => render({ secret: { FLOW_STORE: '' }, autoscaling: { enabled: false }, replicaCount: 2 }), needsStore);
+    assert.throws(
+      () => render({ secret: { existingSecret: 'vision-keys', FLOW_STORE: '' } }),
+      needsStore,
+      'unless it says the Secret holds FLOW_STORE',
+    );
+
+    const single = render({ secret: { FLOW_STORE: '' }, autoscaling: { enabled: false }, replicaCount: 1 });
+    assert.equal(loadConfig(podEnv(single)).store.FLOW_STORE, 'memory');
+    assert.equal(one(single, 'Secret').stringData.FLOW_STORE, '', 'memory store for one pod');
+
+    // The URL carries the Redis password: in the Secret, never the ConfigMap.
+    assert.equal(one(chart, 'Secret').stringData.FLOW_STORE, FLOW_STORE);
+    assert.equal(one(chart, 'ConfigMap').data.FLOW_STORE, undefined);
+    assert.equal(loadConfig(podEnv(chart)).store.FLOW_STORE, FLOW_STORE);
+
+    const withRedis = render({ secret: { FLOW_STORE: '' }, flowStore: { redis: { enabled: true } } });
+    const deployments = withRedis.documents.filter((d) => d.object.kind === 'Deployment').map((d) => d.object as K8s);
+    const redis = deployments.find((d) => d.metadata.name === 'vision-redis');
+    const service = deployments.find((d) => d.metadata.name === 'vision')!;
+    assert.ok(redis, 'a Redis Deployment');
+    assert.equal(redis.spec.replicas, 1);
+    assert.deepEqual(redis.spec.template.spec.containers[0].args.slice(0, 2), ['--appendonly', 'yes']);
+    const env = service.spec.template.spec.containers[0].env as { name: string; value: string }[];
+    assert.deepEqual(env, [{ name: 'FLOW_STORE', value: 'redis://vision-redis:6379' }]);
+    assert.equal(loadConfig({ ...podEnv(withRedis), FLOW_STORE: env[0].value }).store.FLOW_STORE, 'redis://vision-redis:6379');
+    const services = withRedis.documents.filter((d) => d.object.kind === 'Service').map((d) => d.object as K8s);
+    const redisService = services.find((s) => s.metadata.name === 'vision-redis')!;
+    assert.deepEqual(
+      redisService.spec.ports.map((p: K8s) => p.port),
+      [6379],
+    );
+    const selects = (selector: Record<string, string>, pod: K8s) =>
+      Object.entries(selector).every(([k, v]) => (pod.spec.template.metadata.labels as Record<string, string>)[k] === v);
+    assert.ok(selects(redisService.spec.selector, redis));
+    const vision = services.find((s) => s.metadata.name === 'vision')!;
+    assert.ok(!selects(vision.spec.selector, redis), "the service's Service does not route to Redis");
+  });
+
   it('should route only the API through the Ingress', () => {
     const ingress = one(render({ ingress: { enabled: true } }), 'Ingress');
     const paths = (ingress.spec.rules as K8s[]).flatMap((r) => r.http.paths as K8s[]);
@@ -248,6 +294,7 @@ describe('the chart renderer', () => {
     assert.equal(renderString('{{ range .Values.list }}[{{ . }}{{ $.Values.n }}]{{ end }}', ctx), '[p3][q3]');
     assert.equal(renderString('k:{{ toYaml .Values.map | nindent 2 }}', ctx), 'k:\n  z: 1\n  y: 2');
     assert.equal(renderString('{{ .Values.empty | default "d" }} {{ add .Values.n 2 1 }} {{ not (or .Values.empty 0) }}', ctx), 'd 6 true');
+    assert.equal(renderString('{{ gt .Values.n 1 }} {{ gt .Values.n 3 }}', ctx), 'true false');
     const defines = new Map();
     renderString('{{- define "t" -}}[{{ .Values.a.b }}]{{- end }}', ctx, defines);
     assert.equal(renderString('{{ include "t" . }}', ctx, defines), '[x]');

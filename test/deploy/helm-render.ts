@@ -7,7 +7,7 @@
  * Supported: text with `{{- … -}}` trimming and `{{/* … *\/}}` comments; `if`/`else`/`end`, `with`/`else`/`end`,
  * `range` over lists and maps (optionally `$k, $v :=` or `$v :=`), `define`; pipelines of fields (`.Values.a.b`,
  * `.`, `$`, `$.Values.x`, `$v`), string/number/bool literals and parenthesised pipelines; functions include,
- * toYaml, nindent, indent, quote, default, not, and, or, add, sha256sum, fail.
+ * toYaml, nindent, indent, quote, default, not, and, or, add, gt, sha256sum, fail.
  * Differences from Helm kept on purpose: a missing key under `.Values` is an error (Helm renders it empty),
  * so every value the chart reads must be declared in values.yaml.
  */
@@ -60,6 +60,11 @@ const FUNCTIONS: Record<string, (...args: Value[]) => Value> = {
       if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`add: ${JSON.stringify(v)} is not an integer`);
       return sum + v;
     }, 0),
+  gt: (a, b) => {
+    if (typeof a !== 'number' || typeof b !== 'number')
+      throw new Error(`gt: ${JSON.stringify(a)}, ${JSON.stringify(b)} are not both numbers`);
+    return a > b;
+  },
   sha256sum: (s) => createHash('sha256').update(str(s)).digest('hex'),
   fail: (message) => {
     throw new Error(`fail: ${str(message)}`);

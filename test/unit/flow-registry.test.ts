@@ -3,11 +3,12 @@ import { afterEach, describe, it } from 'node:test';
 import { ALL_CHALLENGES } from '../../challenges';
 import { loadConfig } from '../../src/config/app-config';
 import { FlowInspector } from '../../src/flow/flow-inspector';
-import { FlowRegistry, FlowRejection } from '../../src/flow/flow-registry';
+import type { Flow } from '../../src/flow/flow';
+import { Admission, FlowRegistry, FlowRejection } from '../../src/flow/flow-registry';
 import type { FlowRequest } from '../../src/flow/flow.types';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
 import { Metrics } from '../../src/observability/metrics';
-import { waitUntil } from '../harness/wait';
+import { pollUntil, waitUntil } from '../harness/wait';
 import { brokenChallenge } from '../support/broken-challenge';
 import { FakeCallbacks, FakeFace, FakeMatcher, FakeReferences, FakeTransport, frame } from '../support/flow-fakes';
 import { locales } from '../support/flow-harness';
@@ -47,6 +48,12 @@ const request = (token: string, roomId = 'r1', peerId = 'vision'): FlowRequest =
   lang: 'en',
 });
 
+/** The flow of an admission answered by this process. */
+function here(admission: Admission): Flow {
+  assert.ok(admission.flow, 'a flow of this process');
+  return admission.flow;
+}
+
 async function rejection(promise: Promise<unknown>): Promise<FlowRejection> {
   try {
     await promise;
@@ -70,7 +77,7 @@ describe('FlowRegistry admission', () => {
 
   it('should refuse the same token in another room with token_in_use, naming the running flow', async () => {
     const { registry } = setup();
-    const { flow } = await registry.start(request('t'));
+    const flow = here(await registry.start(request('t')));
     const refused = await rejection(registry.start(request('t', 'r2')));
     assert.equal(refused.kind, 'token_in_use');
     assert.equal(refused.flowId, flow.id);
@@ -78,7 +85,7 @@ describe('FlowRegistry admission', () => {
 
   it('should refuse past MAX_CONCURRENT_FLOWS and admit again once a flow has ended', async () => {
     const { registry } = setup();
-    const { flow } = await registry.start(request('a'));
+    const flow = here(await registry.start(request('a')));
     await registry.start(request('b'));
     const refused = await rejection(registry.start(request('c')));
     assert.equal(refused.kind, 'too_many_flows');
@@ -91,7 +98,7 @@ describe('FlowRegistry admission', () => {
 
   it('should keep a finished flow listed, with its token free for a new flow', async () => {
     const { registry, callbacks } = setup();
-    const { flow } = await registry.start(request('t'));
+    const flow = here(await registry.start(request('t')));
     registry.cancel(flow.id);
     await flow.done;
     assert.equal(registry.get(flow.id), flow);
@@ -102,12 +109,12 @@ describe('FlowRegistry admission', () => {
     assert.ok(view.finished_at);
     assert.equal(callbacks.attempts.length, 1);
     const next = await registry.start(request('t'));
-    assert.notEqual(next.flow.id, flow.id);
+    assert.notEqual(here(next).id, flow.id);
   });
 
   it('should refuse new flows once draining, and fail the running ones with service_shutdown', async () => {
     const { registry, callbacks } = setup();
-    const { flow } = await registry.start(request('t'));
+    const flow = here(await registry.start(request('t')));
     const drained = registry.beforeApplicationShutdown();
     assert.equal(registry.isDraining, true);
     assert.equal((await rejection(registry.start(request('u')))).kind, 'draining');
@@ -121,11 +128,41 @@ describe('FlowRegistry admission', () => {
   });
 });
 
+describe('FlowRegistry and its flow store (memory)', () => {
+  it('should record the flow at admission, its verdict and delivery, and free the token when it ends', async () => {
+    const { registry, callbacks } = setup();
+    const flow = here(await registry.start(request('t')));
+    const created = await registry.stored(flow.id);
+    assert.deepEqual([created?.token, created?.room, created?.outcome], ['t', flow.room, undefined]);
+    registry.cancel(flow.id);
+    await flow.done;
+    await waitUntil(() => callbacks.attempts.length === 1, 2000, 'the callback');
+    const record = await pollUntil(
+      async () => ((await registry.stored(flow.id))?.finishedAt ? registry.stored(flow.id) : undefined),
+      2000,
+      'the end',
+    );
+    assert.deepEqual([record?.outcome?.status, record?.outcome?.reason], ['failure', 'cancelled']);
+    assert.deepEqual(record?.delivery, { attempts: 1, delivered: true, webhookId: `msg_${flow.id}_failure` });
+    assert.equal(record?.state, 'done');
+    assert.equal((await registry.start(request('t', 'r2'))).rejoined, false, 'the token is free, in another room too');
+  });
+
+  it('should refuse a join with store_unavailable when the store stays unreachable, and start nothing', async () => {
+    const { registry, transport } = setup({ FLOW_STORE: 'redis://127.0.0.1:1', FLOW_LEASE_TTL_S: '2', FLOW_LEASE_RENEW_S: '1' });
+    const refused = await rejection(registry.start(request('t')));
+    assert.equal(refused.kind, 'store_unavailable');
+    assert.equal(registry.activeCount, 0);
+    assert.equal(transport.listener, undefined, 'no room joined');
+    assert.equal((await registry.storeHealth()).up, false);
+  });
+});
+
 describe('FlowRegistry crash net', () => {
   it('should tell the controller once, failure internal_error, when the machine throws', async () => {
     const { registry, transport, callbacks } = setup({ CHALLENGES: 'broken', NUMBER_OF_GESTURES_TO_REQUEST: '1' });
     transport.mode = 'join';
-    const { flow } = await registry.start(request('crash'));
+    const flow = here(await registry.start(request('crash')));
     await waitUntil(() => transport.listener !== undefined, 2000, 'the join');
     transport.listener!.onSubjectVideoStarted();
     // Steady face first (the challenge starts), then the frame whose observation reaches the broken plugin.

@@ -16,6 +16,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end }}
 
+{{/* Labels of the chart's Redis (flowStore.redis.enabled): another name, so the service's selectors never match it. */}}
+{{- define "vision-service.redisSelectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}-redis
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: flow-store
+{{- end }}
+
 {{/* The Secret the pods read: an existing one, or the chart's. */}}
 {{- define "vision-service.secretName" -}}
 {{- default (include "vision-service.fullname" .) .Values.secret.existingSecret -}}
