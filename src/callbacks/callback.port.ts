@@ -40,4 +40,14 @@ export class CallbackError extends Error {
   }
 }
 
+/** Whether another attempt follows `attempt` that failed with `error` (a 4xx is final), of `maxAttempts`. */
+export function callbackMayRetry(error: unknown, attempt: number, maxAttempts: number): boolean {
+  return !(error instanceof CallbackError && !error.retryable) && attempt < maxAttempts;
+}
+
+/** The wait after failed attempt `attempt` (1-based): `backoffMs`, doubling each attempt. */
+export function callbackBackoffMs(backoffMs: number, attempt: number): number {
+  return backoffMs * 2 ** (attempt - 1);
+}
+
 export const CALLBACK_PORT = Symbol('CallbackPort');

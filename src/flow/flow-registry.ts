@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { CALLBACK_PORT, CallbackError, CallbackPort, CallbackTarget } from '../callbacks/callback.port';
+import { CALLBACK_PORT, callbackBackoffMs, callbackMayRetry, CallbackPort, CallbackTarget } from '../callbacks/callback.port';
 import { webhookId } from '../callbacks/http-callback.adapter';
 import { messageOf } from '../common/errors';
 import { Locales } from '../common/locales';
@@ -336,7 +336,7 @@ export class FlowRegistry implements OnModuleInit, BeforeApplicationShutdown {
     const log = flowLog(flow.id, flow.token, { component: 'callbacks' });
     const id = flow.delivery.webhookId ?? webhookId(flow.id, outcome.status);
     const target: CallbackTarget = { flowId: flow.id, token: flow.token, callbackBaseUrl: flow.callbackBaseUrl, webhookId: id };
-    const { callbackMaxAttempts, callbackBackoffMs } = this.settings;
+    const { callbackMaxAttempts } = this.settings;
     // A dead owner may have started its last attempt: the adopter still makes one.
     const last = Math.max(callbackMaxAttempts, flow.delivery.attempts + 1);
     for (let attempt = flow.delivery.attempts + 1; attempt <= last && this.replica.keeper.holds(flow.id); attempt++) {
@@ -347,12 +347,12 @@ export class FlowRegistry implements OnModuleInit, BeforeApplicationShutdown {
       );
       if (written === 'lost') return;
       try {
-        await this.callbacks.send(target, outcome, attempt, AbortSignal.timeout(this.config.callbacks.CALLBACK_TIMEOUT_S * 1000), log);
+        await this.callbacks.send(target, outcome, attempt, AbortSignal.timeout(this.config.settings.callbacks.delivery.timeoutMs), log);
         return this.finishRecord(flow.id, 'done', { attempts: attempt, delivered: true, webhookId: id });
       } catch (error) {
         log.warn(`callback attempt ${attempt} of the adopted flow failed: ${messageOf(error)}`);
-        if (error instanceof CallbackError && !error.retryable) break;
-        if (attempt < last) await sleep(this.replica.clock, callbackBackoffMs * 2 ** (attempt - 1));
+        if (!callbackMayRetry(error, attempt, last)) break;
+        await sleep(this.replica.clock, callbackBackoffMs(this.settings.callbackBackoffMs, attempt));
       }
     }
     if (!this.replica.keeper.holds(flow.id)) return;

@@ -1,6 +1,6 @@
 import { and, assign, not, EventObject, fromCallback, fromPromise, sendTo, setup } from 'xstate';
 import type { FlowOutcome } from '../callbacks/callback.port';
-import { CallbackError } from '../callbacks/callback.port';
+import { callbackBackoffMs, callbackMayRetry } from '../callbacks/callback.port';
 import { FailureReason, messageOf, reasonOf, VisionError } from '../common/errors';
 import type { FaceObservation } from '../face/face-observation';
 import { addChallenge, allPassed, analysedTooSlowly, currentPassed, failCurrent, isStarted, startLiveness } from '../liveness/liveness';
@@ -90,7 +90,7 @@ export const flowMachine = setup({
     // analysed at all, or faces never steady, and allows a challenge's time on top.
     faceLost: ({ context }) => context.settings.liveness.faceLostMs + context.settings.challengeTimeoutMs,
     challengeTimeout: ({ context }) => context.settings.challengeTimeoutMs,
-    callbackBackoff: ({ context }) => context.settings.callbackBackoffMs * 2 ** (context.callbackAttempts - 1),
+    callbackBackoff: ({ context }) => callbackBackoffMs(context.settings.callbackBackoffMs, context.callbackAttempts),
     resultDisplay: ({ context }) => context.settings.resultDisplayMs,
     // The only bound on leaving: the connection waits for the room as long as this state lets it.
     leaveTimeout: ({ context }) => context.settings.leaveTimeoutMs,
@@ -111,8 +111,7 @@ export const flowMachine = setup({
     matcherMayRetry: ({ context }) =>
       context.matcherError?.reason === 'matcher_unavailable' && context.matcherAttempts < context.settings.matcherAttempts,
     callbackMayRetry: ({ context }, params: { error: unknown }) =>
-      !(params.error instanceof CallbackError && !params.error.retryable) &&
-      context.callbackAttempts < context.settings.callbackMaxAttempts,
+      callbackMayRetry(params.error, context.callbackAttempts, context.settings.callbackMaxAttempts),
     roomGone: ({ context }) => context.roomGone,
     // Passive presentation-attack policy (docs/pad.md): pure decisions on the PadTrace.
     padFailsNow: ({ context }) => padFailsNow(context.pad, context.settings.pad.policy),
