@@ -11,7 +11,7 @@ import { systemClock } from '../src/store/clock';
 import type { StoreTimes } from '../src/store/flow-store.port';
 import { RedisFlowStore } from '../src/store/redis-flow-store';
 import { StoreWriter } from '../src/store/store-writer';
-import { RedisServer } from '../test/harness/redis-server';
+import { RedisServer } from '../test/support/redis-server';
 
 const times: StoreTimes = { leaseTtlMs: 10_000, renewEveryMs: 2_000, finishedTtlMs: 3_600_000 };
 const STATES = ['joining', 'instructing', 'verifying.challenges.running', 'verifying.challenges.between', 'matching', 'finishing'];

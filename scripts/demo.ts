@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { ENV_SCHEMAS } from '../src/config/app-config';
 import { configureLogger } from '../src/observability/logger';
 import { DemoStack } from '../demo/web/demo-stack';
-import { freePort, RedisServer } from '../test/harness/redis-server';
-import { RoundRobinProxy } from '../test/harness/round-robin-proxy';
-import { pollUntil } from '../test/harness/wait';
+import { freePort, RedisServer } from '../test/support/redis-server';
+import { RoundRobinProxy } from '../test/support/round-robin-proxy';
+import { pollUntil } from '../test/support/wait';
 import { launchChromiumSubject } from '../test/support/chromium-subject';
 
 /** The service's own variables found in this process's environment. */

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join } from 'node:path';
-import { RoomServer } from '../../test/harness/room-server';
+import { RoomServer } from '../../test/support/room-server';
 import { RunningApp, startApp } from '../../test/support/app';
 import { DemoController } from '../demo-controller';
 import type { FlowStatus, VerifyAnswer, VerifyRequest } from './api';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { DemoController } from '../../demo/demo-controller';
-import { pollUntil } from '../harness/wait';
+import { pollUntil } from '../support/wait';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
 const MB = 1024 * 1024;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { waitUntil } from '../harness/wait';
+import { waitUntil } from '../support/wait';
 import { WebhookReceiver } from './webhook-receiver';
 
 interface LogLine {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startApp, RunningApp } from '../support/app';
-import { pollUntil } from '../harness/wait';
+import { pollUntil } from '../support/wait';
 import { WebhookReceiver } from './webhook-receiver';
 
 const ATTEMPTS = 3;

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DemoStack } from '../../demo/web/demo-stack';
-import { waitUntil } from '../harness/wait';
+import { waitUntil } from '../support/wait';
 import { ChromiumSubject, launchChromiumSubject, skipWithoutChromium } from '../support/chromium-subject';
 import { fixture, REPO_ROOT } from '../support/fixtures';
 

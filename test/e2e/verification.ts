@@ -1,6 +1,6 @@
 /** Pieces shared by the end-to-end tests and bench:flows: the service's settings for bot subjects, and polls of its API. */
 import type { FlowView } from '../../src/api/flow-view.dto';
-import { pollUntil } from '../harness/wait';
+import { pollUntil } from '../support/wait';
 
 /** Challenges a cooperative bot can pass with one person (PERFORMERS.d18), two per flow. */
 export const BOT_CHALLENGES = { CHALLENGES: 'blink,open-close-mouth', NUMBER_OF_GESTURES_TO_REQUEST: '2' };

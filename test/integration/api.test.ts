@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DemoController } from '../../demo/demo-controller';
-import { pollUntil } from '../harness/wait';
+import { pollUntil } from '../support/wait';
 import { RunningApp, startApp } from '../support/app';
 
 describe('POST /join-call', () => {

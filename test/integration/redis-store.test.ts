@@ -12,8 +12,8 @@ import type { FlowStore, StoredFlow, StoreTimes } from '../../src/store/flow-sto
 import type { Adoption } from '../../src/store/leases';
 import { RedisFlowStore } from '../../src/store/redis-flow-store';
 import { DemoController } from '../../demo/demo-controller';
-import { RedisServer } from '../harness/redis-server';
-import { pollUntil, waitUntil } from '../harness/wait';
+import { RedisServer } from '../support/redis-server';
+import { pollUntil, waitUntil } from '../support/wait';
 import { counter, replica } from '../support/replica';
 
 /** Short leases so adoption happens within the test; the retry budget is one TTL. */

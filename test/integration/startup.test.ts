@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pollUntil } from '../harness/wait';
+import { pollUntil } from '../support/wait';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
 const API_KEY = 'sekrit-0123456789';

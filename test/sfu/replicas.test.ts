@@ -9,11 +9,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ReceivedPut, WebhookReceiver } from '../abuse/webhook-receiver';
-import { RedisServer } from '../harness/redis-server';
-import { RoomServer } from '../harness/room-server';
-import { RoundRobinProxy } from '../harness/round-robin-proxy';
-import { SubjectBot } from '../harness/subject-bot';
-import { pollUntil, waitUntil } from '../harness/wait';
+import { RedisServer } from '../support/redis-server';
+import { RoomServer } from '../support/room-server';
+import { RoundRobinProxy } from '../support/round-robin-proxy';
+import { SubjectBot } from '../support/subject-bot';
+import { pollUntil, waitUntil } from '../support/wait';
 
 const LEASE_TTL_S = 2;
 /** The bound on the adopted callback after a SIGKILL. */

@@ -10,10 +10,10 @@ import { Peer, WebSocketTransport } from 'protoo-client';
 import { VisionError } from '../../src/common/errors';
 import { configureLogger } from '../../src/observability/logger';
 import type { ProtooTransport } from '../../src/transport/protoo-transport';
-import { joinRequest, loopbackTransport } from '../harness/loopback-transport';
-import { RoomServer, RoomServerOptions, WEBRTC_SERVER_2060 } from '../harness/room-server';
-import { SubjectBot } from '../harness/subject-bot';
-import { recordingListener, waitUntil } from '../harness/wait';
+import { joinRequest, loopbackTransport } from '../support/loopback-transport';
+import { RoomServer, RoomServerOptions, WEBRTC_SERVER_2060 } from '../support/room-server';
+import { SubjectBot } from '../support/subject-bot';
+import { recordingListener, waitUntil } from '../support/wait';
 
 configureLogger(process.env.TEST_LOG_LEVEL ?? 'error');
 

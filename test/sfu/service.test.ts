@@ -11,11 +11,11 @@ import { after, before, describe, it } from 'node:test';
 import { DemoController } from '../../demo/demo-controller';
 import { RunningApp, startApp } from '../support/app';
 import { face, FakeFace, FakeMatcher, FakeReferences } from '../support/flow-fakes';
-import { lumaStats } from '../harness/frame-marker';
-import { loopbackTransport } from '../harness/loopback-transport';
-import { RoomServer } from '../harness/room-server';
-import { SubjectBot } from '../harness/subject-bot';
-import { pollUntil, waitUntil } from '../harness/wait';
+import { lumaStats } from '../support/frame-marker';
+import { loopbackTransport } from '../support/loopback-transport';
+import { RoomServer } from '../support/room-server';
+import { SubjectBot } from '../support/subject-bot';
+import { pollUntil, waitUntil } from '../support/wait';
 
 describe('POST /join-call through the SFU', () => {
   let dir: string;

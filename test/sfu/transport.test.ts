@@ -11,13 +11,13 @@ import { VisionError } from '../../src/common/errors';
 import { configureLogger } from '../../src/observability/logger';
 import { VIDEO_HEIGHT, VIDEO_WIDTH } from '../../src/render/instruction-renderer';
 import { ProtooTransport } from '../../src/transport/protoo-transport';
-import { joinRequest, loopbackTransport, TEST_REQUEST_TIMEOUT_S } from '../harness/loopback-transport';
+import { joinRequest, loopbackTransport, TEST_REQUEST_TIMEOUT_S } from '../support/loopback-transport';
 import type { RoomConnection } from '../../src/transport/transport.port';
 import { fixture } from '../support/fixtures';
-import { lumaStats } from '../harness/frame-marker';
-import { RoomServer } from '../harness/room-server';
-import { SubjectBot } from '../harness/subject-bot';
-import { recordingListener, waitUntil } from '../harness/wait';
+import { lumaStats } from '../support/frame-marker';
+import { RoomServer } from '../support/room-server';
+import { SubjectBot } from '../support/subject-bot';
+import { recordingListener, waitUntil } from '../support/wait';
 
 /** The flow's join timeout in these tests: the flow aborts a join that takes longer (the transport has no deadline). */
 const JOIN_TIMEOUT_MS = 3000;

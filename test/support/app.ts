@@ -6,7 +6,7 @@ import { AdapterOverrides, AppModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
 import { configureHttp } from '../../src/http';
 import { configureLogger } from '../../src/observability/logger';
-import { pollUntil } from '../harness/wait';
+import { pollUntil } from './wait';
 
 /** A running Vision Service on 127.0.0.1 with a random port. */
 export interface RunningApp {

@@ -8,7 +8,7 @@ import { Admission, FlowRegistry, FlowRejection } from '../../src/flow/flow-regi
 import type { FlowRequest } from '../../src/flow/flow.types';
 import { ChallengeRegistry } from '../../src/liveness/challenge-registry';
 import { Metrics } from '../../src/observability/metrics';
-import { pollUntil, waitUntil } from '../harness/wait';
+import { pollUntil, waitUntil } from '../support/wait';
 import { brokenChallenge } from '../support/broken-challenge';
 import { FakeCallbacks, FakeFace, FakeMatcher, FakeReferences, FakeTransport, frame } from '../support/flow-fakes';
 import { locales } from '../support/flow-harness';

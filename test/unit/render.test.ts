@@ -5,7 +5,7 @@ import { Locales } from '../../src/common/locales';
 import { InstructionRenderer, TEXT_BOXES, VIDEO_HEIGHT, VIDEO_WIDTH } from '../../src/render/instruction-renderer';
 import { fitText, registerFont } from '../../src/render/text-layout';
 import { coverMap, drawMirrored, i420Size } from '../../src/render/i420-compose';
-import { lumaStats } from '../harness/frame-marker';
+import { lumaStats } from '../support/frame-marker';
 import type { I420Frame } from '../../src/common/image';
 
 const picture = (data: Uint8Array): I420Frame => ({ width: VIDEO_WIDTH, height: VIDEO_HEIGHT, data, timestampMs: 0 });

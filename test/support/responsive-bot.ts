@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import type { I420Frame } from '../../src/common/image';
 import type { FlowView } from '../../src/api/flow-view.dto';
-import { videoFrames } from '../support/video-frames';
-import { fixture } from '../support/fixtures';
+import { videoFrames } from './video-frames';
+import { fixture } from './fixtures';
 import { SubjectBot } from './subject-bot';
 
 /** A stretch of a clip, in seconds. */

@@ -9,7 +9,7 @@ import type { I420Frame } from '../../src/common/image';
 import { MediasoupPeer } from '../../src/transport/mediasoup-peer';
 import type { ServerRequests } from '../../src/transport/protoo-messages';
 import { installWebRtcGlobals } from '../../src/transport/webrtc-globals';
-import { videoFrames } from '../support/video-frames';
+import { videoFrames } from './video-frames';
 import { stampFrame } from './frame-marker';
 
 /** What the bot's camera shows. */
