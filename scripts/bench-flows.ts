@@ -4,7 +4,7 @@
  * in one child process the mediasoup room server with N cooperative responsive bots (two challenges each, blink
  * and open-close-mouth, genuine reference). Prints one JSON line.
  *
- * Usage: npm run bench:flows -- --flows N [--extra K] [--timeout S] [--bots-nice P] [--bots-together]
+ * Usage: npm run bench:flows -- --flows N [--extra K] [--timeout S] [--bots-nice P] [--bots-together] [--store redis]
  *   --extra K        joins sent once the N flows run, with MAX_CONCURRENT_FLOWS = N: each should get 429 (rejected_429).
  *   --bots-nice P    runs the room server and the bots under `nice -n P` (default 0; in their own session, the
  *                    session's scheduler group gets that nice value).
@@ -42,6 +42,7 @@ import { RoomServer } from '../test/support/room-server';
 import { loadMediasoup } from '../test/support/sfu-worker';
 import { waitUntil } from '../test/support/wait';
 import { startApp } from '../test/support/app';
+import { RedisServer } from '../test/support/redis-server';
 import { inLoopbackNetns } from './loopback-netns';
 import { childCpu, cpuPercentDelta, machineCpu, threadCpu, threadRunqueueWait } from './proc-cpu';
 import { median } from '../test/support/video-frames';
@@ -261,6 +262,11 @@ async function runBench(): Promise<void> {
   const timeoutS = option('timeout', 180);
   const botsNice = option('bots-nice', 0);
   const botsTogether = process.argv.includes('--bots-together');
+  const storeAt = process.argv.indexOf('--store');
+  const storeKind = storeAt >= 0 ? process.argv[storeAt + 1] : 'memory';
+  if (storeKind !== 'memory' && storeKind !== 'redis') throw new Error('--store is memory or redis');
+  // A real redis-server on loopback, as the replicas use it (issue 15): the same flows, every state change recorded.
+  const redis = storeKind === 'redis' ? await RedisServer.start() : undefined;
   const passThrough = Object.fromEntries(
     ['FACE_WORKERS', 'MATCHER_WORKERS', 'FACE_DETECTOR_SKIP_MS', 'INSTRUCTION_VIDEO_FPS'].flatMap((k) =>
       process.env[k] ? [[k, process.env[k]!]] : [],
@@ -275,6 +281,7 @@ async function runBench(): Promise<void> {
     ...passThrough,
     MAX_CONCURRENT_FLOWS: String(flows),
     JOIN_RATE_LIMIT_PER_MIN: '100000',
+    ...(redis && { FLOW_STORE: redis.url }),
   });
   const face = service.app.get<symbol, WorkerFaceEngine>(FACE_ANALYSIS_PORT);
   const pool = watchFacePool(face);
@@ -365,6 +372,7 @@ async function runBench(): Promise<void> {
     console.log(
       JSON.stringify({
         flows,
+        store: storeKind,
         completed: done.length,
         success: done.filter((v) => v.outcome === 'success').length,
         analysed_fps_per_flow_min: round(Math.min(...fps)),
@@ -414,6 +422,7 @@ async function runBench(): Promise<void> {
     if (world.connected) world.send({ type: 'stop' } satisfies ToWorld);
     await service.close();
     await controller.close();
+    await redis?.close();
   }
 }
 
