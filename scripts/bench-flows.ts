@@ -268,7 +268,7 @@ async function runBench(): Promise<void> {
   // A real redis-server on loopback, as the replicas use it (issue 15): the same flows, every state change recorded.
   const redis = storeKind === 'redis' ? await RedisServer.start() : undefined;
   const passThrough = Object.fromEntries(
-    ['FACE_WORKERS', 'MATCHER_WORKERS', 'FACE_DETECTOR_SKIP_MS', 'INSTRUCTION_VIDEO_FPS'].flatMap((k) =>
+    ['FACE_WORKERS', 'MATCHER_WORKERS', 'FACE_DETECTOR_SKIP_MS', 'INSTRUCTION_VIDEO_FPS', 'PAD_POLICY'].flatMap((k) =>
       process.env[k] ? [[k, process.env[k]!]] : [],
     ),
   );
