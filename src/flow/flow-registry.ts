@@ -291,9 +291,9 @@ export class FlowRegistry implements OnModuleInit, BeforeApplicationShutdown {
     const delivery = { attempts: report.attempt, delivered: false, webhookId: webhookId(flow.id, report.outcome.status) };
     const patch = report.attempt === 1 || flow.view().state === 'crashed' ? { outcome: report.outcome, delivery } : { delivery };
     const written = this.replica.writer.update(flow.id, patch, report.attempt === 1 ? 'the verdict' : `callback attempt ${report.attempt}`);
-    const result = report.attempt === 1 ? await written : 'ok';
-    if (report.attempt > 1) void written.then((r) => this.onWritten(flow.id, r));
-    return this.onWritten(flow.id, result);
+    if (report.attempt === 1) return this.onWritten(flow.id, await written);
+    void written.then((r) => this.onWritten(flow.id, r));
+    return true;
   }
 
   /** The controller was told: the record is finished (the token is free across the fleet) while the flow leaves the room. */

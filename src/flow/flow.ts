@@ -58,6 +58,7 @@ const EVIDENCE_FRAMES = 5;
 export class Flow {
   /** roomKey of its ws_url: a join with the same token and room is the same flow. */
   readonly room: string;
+  readonly challengeIds: string[];
   readonly startedAt = new Date();
   finishedAt?: Date;
   /** The flow's own lines; ports get `log.child(component)`. */
@@ -81,12 +82,12 @@ export class Flow {
   private constructor(
     readonly id: string,
     readonly request: FlowRequest,
-    readonly challengeIds: string[],
-    stepUpChallengeId: string,
+    challenges: { ids: string[]; stepUp: string },
     settings: FlowSettings,
     env: FlowEnvironment,
     private readonly hooks: FlowHooks,
   ) {
+    this.challengeIds = challenges.ids;
     this.room = roomKey(request.wsUrl);
     this.log = flowLog(this.id, request.token, { component: 'flow' });
     const { metrics, inspect, ...ports } = env;
@@ -103,7 +104,7 @@ export class Flow {
       log: this.log,
     });
     this.actor = createActor(flowMachine.provide(implementations), {
-      input: { flowId: this.id, request, challengeIds, stepUpChallengeId, settings },
+      input: { flowId: this.id, request, challengeIds: challenges.ids, stepUpChallengeId: challenges.stepUp, settings },
       inspect,
     });
     this.actor.subscribe({
@@ -130,9 +131,8 @@ export class Flow {
     env: FlowEnvironment,
     hooks: FlowHooks,
   ): Flow {
-    const challengeIds = challenges.ids;
-    const flow = new Flow(id, request, challengeIds, challenges.stepUp, settings, env, hooks);
-    flow.log.log(`started for token ${JSON.stringify(request.token)}, lang ${request.lang}, challenges ${challengeIds.join(', ')}`);
+    const flow = new Flow(id, request, challenges, settings, env, hooks);
+    flow.log.log(`started for token ${JSON.stringify(request.token)}, lang ${request.lang}, challenges ${challenges.ids.join(', ')}`);
     flow.actor.start();
     return flow;
   }
