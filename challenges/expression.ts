@@ -18,6 +18,8 @@ export interface ExpressionRule {
   validatedOn?: Validation;
   /** Extra condition for the expression to count (e.g. a grin is not an open mouth). */
   accepts?(input: ChallengeInput): boolean;
+  /** Locale key of a hint for this frame (e.g. why `accepts` refuses it). */
+  hint?(input: ChallengeInput): string | undefined;
   relaxed: Threshold;
   on: Threshold;
   /** Once on, stays on while the level is above this. */
@@ -34,8 +36,14 @@ export interface ExpressionState {
 
 export const initialExpression = (): ExpressionState => ({ phase: 'settle', held: NOT_HELD });
 
-/** One step of relaxed → expression (held) → relaxed. */
+/** One step of relaxed → expression (held) → relaxed, with the rule's hint. */
 export function stepExpression(rule: ExpressionRule, s: ExpressionState, input: ChallengeInput): ChallengeStep<ExpressionState> {
+  const step = stepPhases(rule, s, input);
+  const hintKey = step.status === 'running' ? rule.hint?.(input) : undefined;
+  return hintKey ? { ...step, hintKey } : step;
+}
+
+function stepPhases(rule: ExpressionRule, s: ExpressionState, input: ChallengeInput): ChallengeStep<ExpressionState> {
   const now = input.timestampMs;
   const level = rule.level(input);
   const relaxed = level <= rule.relaxed.value;

@@ -1,16 +1,23 @@
-import { defineChallenge, type ChallengeDefinition, type ChallengeInput, type ChallengeStep, type Threshold, type Validation } from '../src/liveness/challenge-definition';
+import {
+  defineChallenge,
+  type ChallengeDefinition,
+  type ChallengeInput,
+  type ChallengeStep,
+  type Threshold,
+  type Validation,
+} from '../src/liveness/challenge-definition';
 import { hold, heldFor, NOT_HELD, type Hold } from './held';
 
 /** A head movement along one axis, seen from the subject's own point of view (see FaceObservation). */
 export interface HeadMove {
-  axis: 'yawDeg' | 'pitchDeg';
+  axis: 'yawDeg' | 'pitchDeg' | 'rollDeg';
   validatedOn?: Validation;
-  /** +1: towards positive angles (own left, up); -1: the other way. */
+  /** +1: towards positive angles (own left, up, tilted to the own left shoulder); -1: the other way. */
   sign: 1 | -1;
   /** Angle to rise above the lowest angle seen in the asked direction. */
   reach: Threshold;
   hold: Threshold;
-  /** Also required of the angle itself (yaw: the head must end up turned, not just come back from the other side). */
+  /** Also required of the angle itself (the head must end up turned or tilted, not just come back from the other side). */
   atLeast?: Threshold;
   /** Hint when the subject moves the other way. */
   wrongWayHintKey: string;

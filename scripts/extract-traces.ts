@@ -1,11 +1,13 @@
 /**
  * Runs the real face engine over the fixture clips and writes test/traces/<clip>.json: compact per-frame numbers
  * (no images, no descriptors) that the challenge unit tests replay without the engine.
- * Usage: node dist/scripts/extract-traces.js [--fps 15] [clip-name-substring …]
+ * Usage: node dist/scripts/extract-traces.js [--engine mediapipe|human] [--fps 15] [clip-name-substring …]
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { HumanFaceEngine } from '../src/face/human/human-face.engine';
+import { parseArgs } from 'node:util';
+import { createNamedFaceEngine } from '../src/adapters';
+import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
 import { TRACE_COLUMNS, toTraceRow, type Trace } from '../test/traces/trace';
 import { videoFrames } from '../test/support/video-frames';
 import { fixturesDir } from '../test/support/fixtures';
@@ -24,17 +26,20 @@ function clips(filters: string[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const fpsAt = args.indexOf('--fps');
-  const fps = fpsAt >= 0 ? Number(args[fpsAt + 1]) : 15;
-  const filters = args.filter((_, i) => fpsAt < 0 || (i !== fpsAt && i !== fpsAt + 1));
-  const engine = HumanFaceEngine.create({ workers: 1 });
+  const { values, positionals: filters } = parseArgs({
+    allowPositionals: true,
+    options: { fps: { type: 'string', default: '15' }, engine: { type: 'string', default: FACE_ENGINES[0] } },
+  });
+  const fps = Number(values.fps);
+  const engineName = values.engine as FaceEngineName;
+  if (!FACE_ENGINES.includes(engineName)) throw new Error(`--engine must be one of ${FACE_ENGINES.join(', ')}`);
+  const engine = createNamedFaceEngine(engineName, { workers: 1 });
   try {
     await engine.ready();
     mkdirSync(TRACE_DIR, { recursive: true });
     for (const file of clips(filters)) {
       const name = basename(file).replace(/(\.h264)?\.(mp4|avi)$/, '');
-      const trace: Trace = { clip: basename(file), fps, columns: [...TRACE_COLUMNS], frames: [] };
+      const trace: Trace = { clip: basename(file), engine: engineName, fps, columns: [...TRACE_COLUMNS], frames: [] };
       for await (const frame of videoFrames(file, { fps })) {
         trace.frames.push(toTraceRow(await engine.analyze(frame, name)));
       }

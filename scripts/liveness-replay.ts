@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   const scored: ScoredFrame[] = [];
   const results = ids.map((challenge) => ({ challenge, passed: false, at_s: null as number | null, frames: 0, ms: [] as number[] }));
   try {
+    // The engine's signals are known once it exists; inside the try so its workers are closed on the error.
+    new ChallengeRegistry(ALL_CHALLENGES, undefined, engine.signals).assertMeasured(ids);
     await engine.ready();
     let state = startLiveness(ids);
     let challengeStartMs: number | undefined;

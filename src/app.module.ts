@@ -11,7 +11,7 @@ import { HealthController } from './api/health.controller';
 import { CALLBACK_PORT } from './callbacks/callback.port';
 import { Locales } from './common/locales';
 import { APP_CONFIG, AppConfig } from './config/app-config';
-import { FACE_ANALYSIS_PORT } from './face/face-analysis.port';
+import { FACE_ANALYSIS_PORT, type FaceAnalysisPort } from './face/face-analysis.port';
 import { FlowInspector } from './flow/flow-inspector';
 import { FlowRegistry } from './flow/flow-registry';
 import type { ChallengeDefinition } from './liveness/challenge-definition';
@@ -109,9 +109,9 @@ export class AppModule {
         },
         {
           provide: ChallengeRegistry,
-          inject: [Locales],
-          useFactory: (locales: Locales) => {
-            const registry = new ChallengeRegistry(overrides.challenges ?? ALL_CHALLENGES, locales);
+          inject: [Locales, FACE_ANALYSIS_PORT],
+          useFactory: (locales: Locales, face: FaceAnalysisPort) => {
+            const registry = new ChallengeRegistry(overrides.challenges ?? ALL_CHALLENGES, locales, face.signals);
             registry.assertCanSelect(config.flow.NUMBER_OF_GESTURES_TO_REQUEST, config.flow.CHALLENGES);
             return registry;
           },

@@ -3,12 +3,20 @@ import type { EmbeddingModelName } from '../face-embedding/embedding-model';
 import type { FaceObservation } from './face-observation';
 
 /**
+ * What an engine measures, as challenges name it in `needs`: eye openness, mouth openness, the smile score, head
+ * pose (yaw, pitch, roll), and gaze (MediaPipe's eyeLookIn/Out blendshapes: where the eyes look, head aside).
+ */
+export type FaceSignal = 'eyes' | 'mouth' | 'smile' | 'headPose' | 'gaze';
+
+/**
  * Which costly measurements a caller reads (the flow: those its challenges need). Engines may measure the rest
  * more cheaply or not at all: without `eyes` eye openness is rougher, without `smile` the smile score is 0.
  */
 export interface AnalysisNeeds {
   eyes: boolean;
   smile: boolean;
+  /** The eye-look blendshapes (ObservedFace.blendshapes eyeLook*), for the eyes-only looks. */
+  gaze?: boolean;
   /** Score the one face for presentation attacks (FaceObservation.padScore): costly, asked at PAD_FPS. */
   pad?: boolean;
 }
@@ -25,6 +33,8 @@ export interface FaceAnalysisPort {
   analyze(frame: I420Frame, stream?: string, needs?: AnalysisNeeds): Promise<FaceObservation>;
   /** The frame as RGB, for keeping it as live evidence for matching. */
   toRgb(frame: I420Frame): RawImage;
+  /** The signals this engine measures: a challenge needing another is refused at start-up. */
+  readonly signals: readonly FaceSignal[];
   /** Whether analyze() scores `needs.pad` (the PAD scorer in the engine's workers); an engine without it runs PAD_POLICY=off. */
   readonly padScoring?: boolean;
   /** The embedding model of the observations' descriptors (it sets face_changed's distance); none without them. */

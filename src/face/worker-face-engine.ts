@@ -2,7 +2,7 @@ import type { I420Frame, RawImage } from '../common/image';
 import { VisionError } from '../common/errors';
 import { type PoolMember, WorkerPool } from '../common/worker-pool';
 import type { EmbeddingModelName } from '../face-embedding/embedding-model';
-import type { AnalysisNeeds, FaceAnalysisPort } from './face-analysis.port';
+import type { AnalysisNeeds, FaceAnalysisPort, FaceSignal } from './face-analysis.port';
 import type { FaceObservation } from './face-observation';
 import { assertI420, frameToRgb } from './i420';
 import type { WorkerReply, WorkerRequest } from './worker-protocol';
@@ -22,6 +22,8 @@ export interface FaceWorkersConfig {
   descriptorEvery: { ms: number; frames: number };
   /** The embedding model of the descriptors, when the engine's are one of the known models. */
   descriptorModel?: EmbeddingModelName;
+  /** What the engine's observations measure (FaceAnalysisPort.signals). */
+  signals: readonly FaceSignal[];
 }
 
 /** A caller's sequence of frames (e.g. one flow). */
@@ -77,6 +79,10 @@ export class WorkerFaceEngine implements FaceAnalysisPort {
 
   get descriptorModel(): EmbeddingModelName | undefined {
     return this.config.descriptorModel;
+  }
+
+  get signals(): readonly FaceSignal[] {
+    return this.config.signals;
   }
 
   get workerCount(): number {

@@ -1,7 +1,8 @@
+import type { FaceSignal } from '../face/face-analysis.port';
 import type { ObservedFace } from '../face/face-observation';
 
-/** Face signals a challenge reads; an engine must provide them for the challenge to be offered. */
-export type FaceSignal = 'eyes' | 'mouth' | 'smile' | 'headPose';
+/** Face signals a challenge reads; the running engine must measure them for the challenge to be offered. */
+export type { FaceSignal };
 
 /** A threshold with its unit and the reason for its value, so a reader can check it against the traces. */
 export interface Threshold {

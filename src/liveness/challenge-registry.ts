@@ -1,20 +1,27 @@
 import type { Locales } from '../common/locales';
-import type { AnalysisNeeds } from '../face/face-analysis.port';
+import type { AnalysisNeeds, FaceSignal } from '../face/face-analysis.port';
 import type { ChallengeDefinition } from './challenge-definition';
 import type { ChallengePlugins } from './liveness';
 
 /** What the face engine must measure for these challenges (e.g. no eye refinement without a blink). */
 export function analysisNeeds(plugins: ChallengePlugins, ids: readonly string[]): AnalysisNeeds {
   const signals = new Set(ids.flatMap((id) => plugins.get(id)?.needs ?? []));
-  return { eyes: signals.has('eyes'), smile: signals.has('smile') };
+  return { eyes: signals.has('eyes'), smile: signals.has('smile'), gaze: signals.has('gaze') };
 }
 
-/** The installed challenge plugins. Strict: duplicate ids and unknown names throw. */
+/** The installed challenge plugins. Strict: duplicate ids, unknown names and signals the engine lacks throw. */
 export class ChallengeRegistry {
   readonly plugins: ChallengePlugins;
 
-  /** With `locales`, also throws when a plugin's instruction is missing from any shipped language. */
-  constructor(definitions: readonly ChallengeDefinition<any>[], locales?: Locales) {
+  /**
+   * With `locales`, also throws when a plugin's instruction is missing from any shipped language. `signals` are what
+   * the running face engine measures (FaceAnalysisPort.signals); without them every signal counts as measured.
+   */
+  constructor(
+    definitions: readonly ChallengeDefinition<any>[],
+    locales?: Locales,
+    private readonly signals?: readonly FaceSignal[],
+  ) {
     const plugins = new Map<string, ChallengeDefinition>();
     for (const definition of definitions) {
       if (plugins.has(definition.id)) throw new Error(`challenge "${definition.id}" is registered twice`);
@@ -36,9 +43,25 @@ export class ChallengeRegistry {
     return [...this.plugins.keys()];
   }
 
-  /** The pool when CHALLENGES is empty: the challenges validated on labelled real footage. */
+  /** The pool when CHALLENGES is empty: the challenges validated on labelled real footage that the engine can run. */
   get defaultIds(): string[] {
-    return [...this.plugins.values()].filter((p) => p.validatedOn).map((p) => p.id);
+    return [...this.plugins.values()].filter((p) => p.validatedOn && this.missingSignals(p).length === 0).map((p) => p.id);
+  }
+
+  /** Throws when a named challenge needs a signal the face engine does not measure (checked at start-up). */
+  assertMeasured(ids: readonly string[]): void {
+    const lacking = ids.flatMap((id) => {
+      const plugin = this.plugins.get(id);
+      const missing = plugin ? this.missingSignals(plugin) : [];
+      return missing.length > 0 ? [`${id} needs ${missing.join(', ')}`] : [];
+    });
+    if (lacking.length > 0) {
+      throw new Error(`challenges the face engine cannot run: ${lacking.join('; ')} (it measures ${this.signals!.join(', ')})`);
+    }
+  }
+
+  private missingSignals(plugin: ChallengeDefinition): FaceSignal[] {
+    return this.signals ? plugin.needs.filter((signal) => !this.signals!.includes(signal)) : [];
   }
 
   /** Throws when a name is not an installed challenge (config is checked at start-up with this). */
@@ -51,6 +74,7 @@ export class ChallengeRegistry {
   assertCanSelect(count: number, allowed: readonly string[]): void {
     const pool = allowed.length > 0 ? [...new Set(allowed)] : this.defaultIds;
     this.assertKnown(pool);
+    this.assertMeasured(pool);
     if (count > pool.length) throw new Error(`cannot pick ${count} different challenges out of ${pool.length}`);
   }
 

@@ -71,79 +71,101 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe('service start-up: .env, 2060 names, exposure warning, secrets in logs (issues 13.15, 14.12, 14.13)', { timeout: 180_000 }, () => {
-  let dir: string;
-  const running: ServiceProcess[] = [];
-  const start = (env: Record<string, string>, isolated = false) => {
-    const service = new ServiceProcess(dir, env, isolated);
-    running.push(service);
-    return service;
-  };
+describe(
+  'service start-up: .env, 2060 names, exposure warning, secrets in logs, challenges the engine cannot run (issues 13.15, 14.12, 14.13, 11)',
+  { timeout: 180_000 },
+  () => {
+    let dir: string;
+    const running: ServiceProcess[] = [];
+    const start = (env: Record<string, string>, isolated = false) => {
+      const service = new ServiceProcess(dir, env, isolated);
+      running.push(service);
+      return service;
+    };
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vision-startup-'));
-  });
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'vision-startup-'));
+    });
 
-  after(async () => {
-    await Promise.all(running.map((s) => s.stop()));
-    await rm(dir, { recursive: true, force: true });
-  });
+    after(async () => {
+      await Promise.all(running.map((s) => s.stop()));
+      await rm(dir, { recursive: true, force: true });
+    });
 
-  it('should read .env from the working directory, let the environment win, map VERBOSE and warn about 2060-only settings', async () => {
-    const port = await freePort();
-    await writeFile(
-      join(dir, '.env'),
-      [
-        `PORT=${port}`,
-        'HOST=0.0.0.0',
-        'VERBOSE=true',
-        'GLASSES_DETECTOR_MODE=OFF',
-        'ENABLE_DEBUG_ENDPOINTS=false',
-        'NUMBER_OF_GESTURES_TO_REQUEST=2',
-      ].join('\n'),
-    );
-    // The environment overrides .env's HOST; VISION_API_KEY is set so no exposure warning is due.
-    const service = start({ HOST: '127.0.0.1', VISION_API_KEY: API_KEY });
-    await service.line(/^listening on http:\/\/127\.0\.0\.1:/);
-    const read = await service.line(/^configuration: read /);
-    assert.ok(read.msg.includes(join(dir, '.env')), read.msg);
-    for (const name of ['GLASSES_DETECTOR_MODE', 'ENABLE_DEBUG_ENDPOINTS']) {
-      const warning = await service.line(new RegExp(`^${name} is a 2060 vision service setting with no effect`));
+    it('should read .env from the working directory, let the environment win, map VERBOSE and warn about 2060-only settings', async () => {
+      const port = await freePort();
+      await writeFile(
+        join(dir, '.env'),
+        [
+          `PORT=${port}`,
+          'HOST=0.0.0.0',
+          'VERBOSE=true',
+          'GLASSES_DETECTOR_MODE=OFF',
+          'ENABLE_DEBUG_ENDPOINTS=false',
+          'NUMBER_OF_GESTURES_TO_REQUEST=2',
+        ].join('\n'),
+      );
+      // The environment overrides .env's HOST; VISION_API_KEY is set so no exposure warning is due.
+      const service = start({ HOST: '127.0.0.1', VISION_API_KEY: API_KEY });
+      await service.line(/^listening on http:\/\/127\.0\.0\.1:/);
+      const read = await service.line(/^configuration: read /);
+      assert.ok(read.msg.includes(join(dir, '.env')), read.msg);
+      for (const name of ['GLASSES_DETECTOR_MODE', 'ENABLE_DEBUG_ENDPOINTS']) {
+        const warning = await service.line(new RegExp(`^${name} is a 2060 vision service setting with no effect`));
+        assert.equal(warning.level, 40);
+      }
+      assert.ok(!service.lines.some((l) => /NUMBER_OF_GESTURES_TO_REQUEST|VERBOSE is/.test(l.msg)), 'a supported name was warned about');
+      assert.ok(!service.lines.some((l) => /without VISION_API_KEY/.test(l.msg)));
+
+      // VERBOSE=true: request lines (debug) are logged, with every secret redacted.
+      const base = `http://127.0.0.1:${port}`;
+      await fetch(`${base}/flows/x?api_key=${API_KEY}&token=${API_KEY}&signature=${API_KEY}&page=2`, { headers: { 'x-api-key': API_KEY } });
+      await fetch(`${base}/flows/y?access_token=${API_KEY}`, { headers: { authorization: `Bearer ${API_KEY}`, cookie: `s=${API_KEY}` } });
+      const requestLine = await service.line(/request completed|request errored/);
+      assert.equal(requestLine.level, 20);
+      await pollUntil(
+        async () => (service.raw.filter((l) => l.includes('/flows/y')).length > 0 ? true : undefined),
+        10_000,
+        'the second request line',
+        50,
+      );
+      assert.ok(
+        service.raw.some((l) => l.includes('page=2')),
+        'the harmless query parameter is kept',
+      );
+      const leaks = service.raw.filter((l) => l.includes(API_KEY));
+      assert.deepEqual(leaks, [], 'the API key was logged');
+      assert.ok(service.raw.some((l) => l.includes('[Redacted]')));
+    });
+
+    it('should refuse to start when a configured challenge needs a signal the face engine does not measure', async () => {
+      // Human has no blendshapes, so no gaze for the eyes-only looks.
+      const service = start({
+        HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+        FACE_ENGINE: 'human',
+        CHALLENGES: 'blink,look-eyes-left',
+      });
+      const error = await pollUntil(
+        async () => service.raw.find((l) => l.includes('challenges the face engine cannot run')),
+        60_000,
+        'the start-up error',
+        50,
+      );
+      assert.match(error, /look-eyes-left needs gaze \(it measures eyes, mouth, smile, headPose\)/);
+      assert.ok(!service.lines.some((l) => /^listening on/.test(l.msg)), 'the service started anyway');
+    });
+
+    it('should warn when bound to a non-loopback address without VISION_API_KEY', async () => {
+      await rm(join(dir, '.env'));
+      // In a network namespace with only loopback up: 0.0.0.0 reaches nothing else.
+      const service = start({ HOST: '0.0.0.0', PORT: String(await freePort()) }, true);
+      const quiet = start({ HOST: '127.0.0.1', PORT: String(await freePort()) });
+      const warning = await service.line(/^bound to 0\.0\.0\.0 without VISION_API_KEY/);
       assert.equal(warning.level, 40);
-    }
-    assert.ok(!service.lines.some((l) => /NUMBER_OF_GESTURES_TO_REQUEST|VERBOSE is/.test(l.msg)), 'a supported name was warned about');
-    assert.ok(!service.lines.some((l) => /without VISION_API_KEY/.test(l.msg)));
-
-    // VERBOSE=true: request lines (debug) are logged, with every secret redacted.
-    const base = `http://127.0.0.1:${port}`;
-    await fetch(`${base}/flows/x?api_key=${API_KEY}&token=${API_KEY}&signature=${API_KEY}&page=2`, { headers: { 'x-api-key': API_KEY } });
-    await fetch(`${base}/flows/y?access_token=${API_KEY}`, { headers: { authorization: `Bearer ${API_KEY}`, cookie: `s=${API_KEY}` } });
-    const requestLine = await service.line(/request completed|request errored/);
-    assert.equal(requestLine.level, 20);
-    await pollUntil(
-      async () => (service.raw.filter((l) => l.includes('/flows/y')).length > 0 ? true : undefined),
-      10_000,
-      'the second request line',
-      50,
-    );
-    assert.ok(
-      service.raw.some((l) => l.includes('page=2')),
-      'the harmless query parameter is kept',
-    );
-    const leaks = service.raw.filter((l) => l.includes(API_KEY));
-    assert.deepEqual(leaks, [], 'the API key was logged');
-    assert.ok(service.raw.some((l) => l.includes('[Redacted]')));
-  });
-
-  it('should warn when bound to a non-loopback address without VISION_API_KEY', async () => {
-    await rm(join(dir, '.env'));
-    // In a network namespace with only loopback up: 0.0.0.0 reaches nothing else.
-    const service = start({ HOST: '0.0.0.0', PORT: String(await freePort()) }, true);
-    const quiet = start({ HOST: '127.0.0.1', PORT: String(await freePort()) });
-    const warning = await service.line(/^bound to 0\.0\.0\.0 without VISION_API_KEY/);
-    assert.equal(warning.level, 40);
-    assert.ok(service.lines.some((l) => /^configuration: environment only/.test(l.msg)));
-    await quiet.line(/^listening on/);
-    assert.ok(!quiet.lines.some((l) => /without VISION_API_KEY/.test(l.msg)));
-  });
-});
+      assert.ok(service.lines.some((l) => /^configuration: environment only/.test(l.msg)));
+      await quiet.line(/^listening on/);
+      assert.ok(!quiet.lines.some((l) => /without VISION_API_KEY/.test(l.msg)));
+    });
+  },
+);

@@ -48,6 +48,7 @@ describe('privacy: frames and embeddings are released when the flow ends', { tim
         return observation;
       },
       toRgb: (frame) => tracker.track('live capture', engine.toRgb(frame)),
+      signals: engine.signals,
       close: () => engine.close(),
     };
   }

@@ -4,6 +4,7 @@ import { VisionError } from '../../src/common/errors';
 import type { I420Frame, RawImage } from '../../src/common/image';
 import type { FaceAnalysisPort } from '../../src/face/face-analysis.port';
 import type { FaceObservation, ObservedFace } from '../../src/face/face-observation';
+import { MEDIAPIPE_SIGNALS } from '../../src/face/mediapipe/mediapipe-face.engine';
 import { defineChallenge } from '../../src/liveness/challenge-definition';
 import type { MatcherPort, MatchResult } from '../../src/matcher/matcher.port';
 import type { ReferencePort, ReferenceSet } from '../../src/references/reference.port';
@@ -76,6 +77,7 @@ export class FakeFace implements FaceAnalysisPort {
   next: Omit<FaceObservation, 'timestampMs' | 'imageWidth' | 'imageHeight'> = { faceCount: 1, face: face() };
   analysed = 0;
   failing = false;
+  readonly signals = MEDIAPIPE_SIGNALS;
 
   async ready(): Promise<void> {}
 

@@ -7,6 +7,19 @@ import { join } from 'node:path';
 import type { FaceObservation } from '../../src/face/face-observation';
 import type { ChallengeDefinition } from '../../src/liveness/challenge-definition';
 
+/** The engine's blendshape scores the plugins read (MediaPipe's names), kept per frame; 0 when the engine lacks one. */
+export const TRACE_BLENDSHAPES = [
+  'eyeLookInLeft',
+  'eyeLookOutLeft',
+  'eyeLookInRight',
+  'eyeLookOutRight',
+  'eyeBlinkLeft',
+  'eyeBlinkRight',
+  'jawOpen',
+  'mouthSmileLeft',
+  'mouthSmileRight',
+] as const;
+
 /** Row layout; a frame without a face has only [t_s, faceCount]. */
 export const TRACE_COLUMNS = [
   't_s',
@@ -18,17 +31,18 @@ export const TRACE_COLUMNS = [
   'eye_r',
   'mouth',
   'smile',
-  'happy',
-  'smile_width',
   'face_share',
   'brightness',
   'sharpness',
   'score',
+  ...TRACE_BLENDSHAPES,
 ] as const;
 
 /** A clip's trace as stored in test/traces/<clip>.json. */
 export interface Trace {
   clip: string;
+  /** The engine that measured it (FACE_ENGINE's name). */
+  engine: string;
   fps: number;
   columns: string[];
   frames: number[][];
@@ -51,18 +65,17 @@ export function toTraceRow(o: FaceObservation): number[] {
     r(f.eyeOpenness.right),
     r(f.mouthOpenness),
     r(f.smile),
-    r(raw.happy ?? 0),
-    r(raw.smileWidth ?? 0),
     r(f.quality.faceShare),
     r(f.quality.brightness, 0),
     r(f.quality.sharpness, 0),
     r(f.score),
+    ...TRACE_BLENDSHAPES.map((name) => r(raw[name] ?? 0)),
   ];
 }
 
 /** Rebuilds the observation of a row (box and image size are synthetic: traces do not keep them). */
 export function fromTraceRow(row: readonly number[]): FaceObservation {
-  const [t, faces, yaw, pitch, roll, eyeL, eyeR, mouth, smile, happy, smileWidth, share, brightness, sharpness, score] = row;
+  const [t, faces, yaw, pitch, roll, eyeL, eyeR, mouth, smile, share, brightness, sharpness, score, ...scores] = row;
   const observation: FaceObservation = { timestampMs: Math.round(t * 1000), imageWidth: 640, imageHeight: 480, faceCount: faces };
   if (row.length <= 2) return observation;
   const side = Math.sqrt(share * 640 * 480);
@@ -78,7 +91,7 @@ export function fromTraceRow(row: readonly number[]): FaceObservation {
       mouthOpenness: mouth,
       smile,
       quality: { faceShare: share, brightness, sharpness },
-      blendshapes: { happy, smileWidth },
+      blendshapes: Object.fromEntries(TRACE_BLENDSHAPES.map((name, i) => [name, scores[i]])),
     },
   };
 }
@@ -86,9 +99,10 @@ export function fromTraceRow(row: readonly number[]): FaceObservation {
 /** Loads test/traces/<name>.json as observations. */
 export function loadTrace(name: string): FaceObservation[] {
   const trace = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'traces', `${name}.json`), 'utf8')) as Trace;
+  if (trace.columns.join() !== TRACE_COLUMNS.join())
+    throw new Error(`test/traces/${name}.json has other columns: run npm run traces:extract`);
   return trace.frames.map(fromTraceRow);
 }
-
 /** Result of running one challenge over observations. */
 export interface ReplayResult {
   passed: boolean;
@@ -99,7 +113,12 @@ export interface ReplayResult {
 }
 
 /** Feeds observations from `startS` on to a plugin until it passes or fails (frames without one face skipped). */
-export function replayChallenge(plugin: ChallengeDefinition<any>, observations: readonly FaceObservation[], startS = 0, endS = Infinity): ReplayResult {
+export function replayChallenge(
+  plugin: ChallengeDefinition<any>,
+  observations: readonly FaceObservation[],
+  startS = 0,
+  endS = Infinity,
+): ReplayResult {
   let state = plugin.initialState();
   let frames = 0;
   for (const o of observations) {
@@ -107,7 +126,8 @@ export function replayChallenge(plugin: ChallengeDefinition<any>, observations: 
     frames++;
     const step = plugin.step(state, { timestampMs: o.timestampMs, face: o.face });
     state = step.state;
-    if (step.status !== 'running') return { passed: step.status === 'passed', atS: step.status === 'passed' ? o.timestampMs / 1000 : undefined, frames };
+    if (step.status !== 'running')
+      return { passed: step.status === 'passed', atS: step.status === 'passed' ? o.timestampMs / 1000 : undefined, frames };
   }
   return { passed: false, frames };
 }

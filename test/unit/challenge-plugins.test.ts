@@ -47,7 +47,13 @@ describe('challenge plugins on synthetic sequences', () => {
   });
 
   test('blink: a one-eye wink does not count and asks for both eyes', () => {
-    const wink = [...repeat(5, eyes(0.3, 0.3)), ...repeat(3, eyes(0.06, 0.3)), ...repeat(3, eyes(0.3, 0.3)), ...repeat(3, eyes(0.3, 0.07)), eyes(0.3, 0.3)];
+    const wink = [
+      ...repeat(5, eyes(0.3, 0.3)),
+      ...repeat(3, eyes(0.06, 0.3)),
+      ...repeat(3, eyes(0.3, 0.3)),
+      ...repeat(3, eyes(0.3, 0.07)),
+      eyes(0.3, 0.3),
+    ];
     const r = drive('blink', wink);
     assert.equal(r.status, 'running');
     assert.ok(r.hints.has('hint.blink_both_eyes'));
@@ -81,7 +87,11 @@ describe('challenge plugins on synthetic sequences', () => {
   });
 
   test('turn-head-left passes on a left turn, hints on a right turn; turn-head-right mirrors it', () => {
-    const turn = (yaw: number) => [...repeat(3, { yawDeg: 0 }), ...[5, 10, 15].map((y) => ({ yawDeg: (y * yaw) / 20 })), ...repeat(3, { yawDeg: yaw })];
+    const turn = (yaw: number) => [
+      ...repeat(3, { yawDeg: 0 }),
+      ...[5, 10, 15].map((y) => ({ yawDeg: (y * yaw) / 20 })),
+      ...repeat(3, { yawDeg: yaw }),
+    ];
     assert.equal(drive('turn-head-left', turn(22)).status, 'passed');
     const wrong = drive('turn-head-left', turn(-22));
     assert.equal(wrong.status, 'running');
@@ -104,6 +114,57 @@ describe('challenge plugins on synthetic sequences', () => {
     assert.equal(drive('look-up', from(-8, 10)).status, 'running');
     assert.equal(drive('look-down', from(-8, -17)).status, 'passed');
     assert.equal(drive('look-down', from(-8, 17)).status, 'running');
+  });
+
+  // Eye looks read MediaPipe's eyeLook* blendshapes; the subject's own left is the left eye out, the right eye in.
+  const gaze = (outL: number, inR: number, inL = 0, outR = 0, yawDeg = 0): Partial<ObservedFace> => ({
+    yawDeg,
+    blendshapes: { eyeLookOutLeft: outL, eyeLookInRight: inR, eyeLookInLeft: inL, eyeLookOutRight: outR },
+  });
+  const glance = (aside: Partial<ObservedFace>, n = 6) => [
+    ...repeat(6, gaze(0.05, 0.05)),
+    ...repeat(n, aside),
+    ...repeat(2, gaze(0.05, 0.05)),
+  ];
+
+  test('look-eyes-left: eyes on the camera → both eyes to the own left held 0.3 s → back passes; look-eyes-right mirrors it', () => {
+    assert.equal(drive('look-eyes-left', glance(gaze(0.9, 0.85))).status, 'passed');
+    assert.equal(drive('look-eyes-right', glance(gaze(0.9, 0.85))).status, 'running');
+    assert.equal(drive('look-eyes-right', glance(gaze(0, 0, 0.88, 0.9))).status, 'passed');
+    assert.equal(drive('look-eyes-left', glance(gaze(0, 0, 0.88, 0.9))).status, 'running');
+  });
+
+  test('look-eyes: a flick shorter than 0.3 s, crossed eyes or one eye alone do not pass', () => {
+    assert.equal(drive('look-eyes-left', glance(gaze(0.9, 0.9), 3)).status, 'running');
+    // Crossed: both eyes look in.
+    assert.equal(drive('look-eyes-left', glance(gaze(0, 0.95, 0.95, 0))).status, 'running');
+    assert.equal(drive('look-eyes-right', glance(gaze(0, 0.95, 0.95, 0))).status, 'running');
+    assert.equal(drive('look-eyes-left', glance(gaze(0.9, 0.2))).status, 'running');
+  });
+
+  test('look-eyes: with the head turned the look does not count and the hint says to keep the head still', () => {
+    const turned = drive('look-eyes-left', glance(gaze(0.9, 0.9, 0, 0, 25)));
+    assert.equal(turned.status, 'running');
+    assert.ok(turned.hints.has('hint.keep_head_still'));
+    const still = drive('look-eyes-left', glance(gaze(0.9, 0.9, 0, 0, 8)));
+    assert.equal(still.status, 'passed');
+    assert.equal(still.hints.size, 0);
+  });
+
+  test('tilts are relative to the starting roll, must end up tilted, and hint on the wrong side', () => {
+    const tilt = (rest: number, to: number) => [...repeat(3, { rollDeg: rest }), ...repeat(4, { rollDeg: to })];
+    assert.equal(drive('tilt-head-left', tilt(2, 24)).status, 'passed');
+    assert.equal(drive('tilt-head-left', tilt(2, 16)).status, 'running');
+    assert.equal(drive('tilt-head-right', tilt(2, -22)).status, 'passed');
+    // Coming back from a tilt to the other side is not a tilt.
+    assert.equal(drive('tilt-head-left', tilt(-25, 5)).status, 'running');
+    const wrong = drive('tilt-head-left', tilt(0, -20));
+    assert.equal(wrong.status, 'running');
+    assert.ok(wrong.hints.has('hint.other_way'));
+    assert.equal(
+      drive('tilt-head-right', [...repeat(3, { rollDeg: 0 }), { rollDeg: -30 }, ...repeat(4, { rollDeg: 0 })]).status,
+      'running',
+    );
   });
 
   test('progress stays within 0..1 and thresholds carry units and reasons', () => {

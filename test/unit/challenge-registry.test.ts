@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_CHALLENGES } from '../../challenges';
 import { LOCALES_DIR, Locales } from '../../src/common/locales';
+import { MEDIAPIPE_SIGNALS } from '../../src/face/mediapipe/mediapipe-face.engine';
 import { defineChallenge } from '../../src/liveness/challenge-definition';
 import { analysisNeeds, ChallengeRegistry } from '../../src/liveness/challenge-registry';
 
@@ -28,20 +29,25 @@ const sequence = (values: number[]) => {
 describe(ChallengeRegistry.name, () => {
   test('the face engine measures eyes and smiles only for the challenges that read them', () => {
     const { plugins } = new ChallengeRegistry(ALL_CHALLENGES);
-    assert.deepEqual(analysisNeeds(plugins, ['blink', 'turn-head-right']), { eyes: true, smile: false });
+    assert.deepEqual(analysisNeeds(plugins, ['blink', 'turn-head-right']), { eyes: true, smile: false, gaze: false });
     // open-close-mouth reads the smile too: a grin parts the lips without being an open mouth.
-    assert.deepEqual(analysisNeeds(plugins, ['open-close-mouth', 'turn-head-left']), { eyes: false, smile: true });
-    assert.deepEqual(analysisNeeds(plugins, ['look-up', 'look-down']), { eyes: false, smile: false });
+    assert.deepEqual(analysisNeeds(plugins, ['open-close-mouth', 'turn-head-left']), { eyes: false, smile: true, gaze: false });
+    assert.deepEqual(analysisNeeds(plugins, ['look-up', 'tilt-head-left']), { eyes: false, smile: false, gaze: false });
+    assert.deepEqual(analysisNeeds(plugins, ['look-eyes-left', 'tilt-head-right']), { eyes: false, smile: false, gaze: true });
   });
 
-  test('ships the seven plugins with their locale texts in every language', () => {
+  test('ships the eleven plugins with their locale texts in every language', () => {
     const registry = new ChallengeRegistry(ALL_CHALLENGES, Locales.load());
     assert.deepEqual(registry.ids.sort(), [
       'blink',
       'look-down',
+      'look-eyes-left',
+      'look-eyes-right',
       'look-up',
       'open-close-mouth',
       'smile',
+      'tilt-head-left',
+      'tilt-head-right',
       'turn-head-left',
       'turn-head-right',
     ]);
@@ -83,13 +89,35 @@ describe(ChallengeRegistry.name, () => {
 
   test('by default only the challenges validated on labelled real footage are picked; the others are opt-in', () => {
     const registry = new ChallengeRegistry(ALL_CHALLENGES);
-    const validated = ['blink', 'open-close-mouth', 'smile', 'turn-head-left', 'turn-head-right'];
+    const validated = ALL_CHALLENGES.filter((c) => c.validatedOn)
+      .map((c) => c.id)
+      .sort();
+    assert.equal(validated.length, 9);
+    assert.ok(!validated.includes('look-up') && !validated.includes('look-down'));
     assert.deepEqual(registry.defaultIds.sort(), validated);
     for (let seed = 0; seed < 20; seed++) {
       for (const id of registry.select(2, [], sequence([seed / 20, 0.37, 0.71]))) assert.ok(validated.includes(id), id);
     }
     assert.deepEqual(registry.select(2, ['look-up', 'look-down']).sort(), ['look-down', 'look-up']);
-    assert.throws(() => registry.select(6, []), /cannot pick 6 different challenges out of 5/);
+    assert.throws(() => registry.select(10, []), /cannot pick 10 different challenges out of 9/);
+  });
+
+  test('a challenge needing a signal the face engine does not measure is left out of the default pool and refused by name', () => {
+    const withoutGaze = new ChallengeRegistry(ALL_CHALLENGES, undefined, ['eyes', 'mouth', 'smile', 'headPose']);
+    assert.ok(!withoutGaze.defaultIds.some((id) => id.startsWith('look-eyes-')), withoutGaze.defaultIds.join());
+    assert.equal(withoutGaze.defaultIds.length, 7);
+    for (let i = 0; i < 10; i++) assert.ok(!withoutGaze.stepUpChallenge(['blink'], [], () => i / 10).startsWith('look-eyes-'));
+    assert.throws(
+      () => withoutGaze.assertCanSelect(2, ['blink', 'look-eyes-left']),
+      /challenges the face engine cannot run: look-eyes-left needs gaze \(it measures eyes, mouth, smile, headPose\)/,
+    );
+    const headOnly = new ChallengeRegistry(ALL_CHALLENGES, undefined, ['headPose']);
+    assert.throws(() => headOnly.assertCanSelect(1, ['smile', 'tilt-head-left']), /: smile needs smile, mouth \(it measures headPose\)$/);
+    assert.doesNotThrow(() => headOnly.assertCanSelect(2, ['tilt-head-left', 'turn-head-right']));
+    // With the default engine's signals every installed challenge can run.
+    const everything = new ChallengeRegistry(ALL_CHALLENGES, undefined, MEDIAPIPE_SIGNALS);
+    assert.doesNotThrow(() => everything.assertCanSelect(1, everything.ids));
+    assert.deepEqual(everything.defaultIds, new ChallengeRegistry(ALL_CHALLENGES).defaultIds);
   });
 
   test('select refuses unknown ids and impossible counts', () => {

@@ -78,6 +78,8 @@ export class HumanFaceEngine extends WorkerFaceEngine {
       startTimeoutMs: config.startTimeoutMs,
       descriptorEvery: { ms: config.descriptorEveryMs ?? 1000, frames: config.descriptorEveryFrames ?? 5 },
       descriptorModel: workerData.descriptor ? 'faceres' : undefined,
+      // No blendshapes: no gaze.
+      signals: ['eyes', 'mouth', 'smile', 'headPose'],
     });
   }
 }

@@ -1,10 +1,14 @@
 import { join } from 'node:path';
+import type { FaceSignal } from '../face-analysis.port';
 import { faceDefaults } from '../face.env';
 import { STREAM_IDLE_MS, WorkerFaceEngine } from '../worker-face-engine';
 import type { LandmarkerOptions } from './landmarker';
 import { DESCRIBER_MODEL } from './mesh-describer';
 
 const DEFAULT_DESCRIBER = join(__dirname, 'mesh-describer.js');
+
+/** What MediaPipe's observations measure; gaze from the eyeLook* blendshapes, computed on every face. */
+export const MEDIAPIPE_SIGNALS: readonly FaceSignal[] = ['eyes', 'mouth', 'smile', 'headPose', 'gaze'];
 
 /** Settings of the engine (see face.env.ts). */
 export interface MediaPipeFaceEngineConfig {
@@ -53,6 +57,7 @@ export class MediaPipeFaceEngine extends WorkerFaceEngine {
       startTimeoutMs: config.startTimeoutMs,
       descriptorEvery: { ms: 1000, frames: 1 },
       descriptorModel: config.descriptorModule === undefined ? DESCRIBER_MODEL : undefined,
+      signals: MEDIAPIPE_SIGNALS,
     });
   }
 }

@@ -12,6 +12,7 @@ import { AssetServer } from './asset-server';
 import { ChromiumProcess } from './chromium';
 import type { Rotation } from '../../../src/face/mediapipe/head-pose';
 import { type MeshFace, toObservation } from '../../../src/face/mediapipe/mesh-observation';
+import { MEDIAPIPE_SIGNALS } from '../../../src/face/mediapipe/mediapipe-face.engine';
 import { encodeFrame, type PageFace, type PageMessage } from './page-protocol';
 
 /** Settings of the engine (see face.env.ts). */
@@ -55,6 +56,8 @@ export class TasksVisionFaceEngine implements FaceAnalysisPort {
   private session: Session;
   /** Chromium restarts after a crash or a stuck frame. */
   restarts = 0;
+  /** Same observations as the default engine's. */
+  readonly signals = MEDIAPIPE_SIGNALS;
   /** The faces of the last answered frame, landmarks and all (the parity test compares them). */
   lastFaces: MeshFace[] = [];
 
