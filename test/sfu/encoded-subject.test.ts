@@ -54,7 +54,10 @@ describe('encoded subject through the SFU (real service, real engine)', { timeou
   }
 
   it('verifies a cooperative encoded subject and fails an idle one with challenge_timeout', async () => {
-    const [ok, idle] = await Promise.all([verify('encoded-ok', 'cooperative'), verify('encoded-idle', 'idle')]);
+    // One after the other: at once, on a loaded 2-core machine, the idle flow may get under 2 analysed fps and
+    // rightly end with analysis_too_slow instead.
+    const ok = await verify('encoded-ok', 'cooperative');
+    const idle = await verify('encoded-idle', 'idle');
     assert.equal(ok.callback.status, 'success', JSON.stringify(ok.view));
     assert.equal(ok.details.reason, null);
     assert.deepEqual(
@@ -64,7 +67,7 @@ describe('encoded subject through the SFU (real service, real engine)', { timeou
     );
     assert.ok(ok.view.pad && !ok.view.pad.suspect, `a bona fide webcam subject under stepup: ${JSON.stringify(ok.view.pad)}`);
     assert.equal(idle.callback.status, 'failure');
-    assert.equal(idle.details.reason, 'challenge_timeout');
+    assert.equal(idle.details.reason, 'challenge_timeout', JSON.stringify(idle.view));
     assert.deepEqual(idle.subject.performed, []);
     for (const { view, subject } of [ok, idle]) {
       assert.ok(view.frames.analysed > 0, `the service decoded the subject's VP8: ${JSON.stringify(view.frames)}`);
