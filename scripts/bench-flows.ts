@@ -12,10 +12,11 @@
  * (about one of the two cores for 8 of them).
  *
  * Performer (`--performer`, PERFORMERS in test/support/responsive-bot.ts): zubair by default, a live webcam capture
- * (`npm run pad:score`: bona fide, window min 0.84, 0.91 after VP8 at 300 kbit/s; docs/pad.md) and the only bona
- * fide clip with two challenges (turn-head-right, turn-head-left), so the default run measures PAD_POLICY=stepup
- * (issue 16) with two challenges per flow as before. viet (webcam, bona fide) blinks only: one challenge per flow.
- * d18 (a LivePortrait studio clip, blink + open-close-mouth) reads as an attack: run it with PAD_POLICY=report.
+ * that reads as bona fide (`npm run pad:score`: median 0.977, window min 0.837; 0.914 after VP8 at 300 kbit/s,
+ * docs/pad.md) and the one bona fide webcam clip with two challenges (turn-head-right, turn-head-left), so the
+ * default run measures PAD_POLICY=stepup (issue 16) with two challenges per flow as before. viet (webcam, median
+ * 0.962, window min 0.939) blinks only: one challenge per flow. d18 (a LivePortrait studio clip, blink and
+ * open-close-mouth) reads as an attack (median 0.348, window min 0.307, suspect): run it with PAD_POLICY=report.
  * The service gets CHALLENGES = the performer's challenges, NUMBER_OF_GESTURES_TO_REQUEST = min(2, their count).
  *
  * Usage: npm run bench:flows -- --flows N [--bots encoded|wrtc] [--performer zubair|viet|d18] [--extra K] [--timeout S]

@@ -1,8 +1,9 @@
 /**
- * A cooperative (or stubborn) subject: a SubjectBot whose camera plays real clip frames and who reads the
- * current challenge from `GET /flows/{id}` (as a controller's UI could show it) and performs it by switching to
- * the clip segment where the person in the clip does that gesture. Frames are decoded once per process and kept
- * in memory only.
+ * A cooperative (or stubborn) subject: a camera that plays real clip frames, driven by a Choreography that reads
+ * the current challenge from `GET /flows/{id}` (as a controller's UI could show it) and performs it by switching
+ * to the clip segment where the person in the clip does that gesture. The camera is a SubjectBot (wrtc, encoding
+ * live) or an encoded subject's peer (encoded-subject.ts, VP8 encoded once). Frames are decoded once per process
+ * and kept in memory only.
  */
 import { spawn } from 'node:child_process';
 import type { I420Frame } from '../../src/common/image';
