@@ -1,10 +1,26 @@
 /**
  * bench:flows — N whole verifications at once, measured: the service in this process with its real adapters
- * (ProtooTransport, Human face engine, embedded matcher, HTTP references and callbacks), the demo controller, and
- * in one child process the mediasoup room server with N cooperative responsive bots (two challenges each, blink
- * and open-close-mouth, genuine reference). Prints one JSON line.
+ * (ProtooTransport, default face engine with PAD, embedded matcher, HTTP references and callbacks), the demo
+ * controller, and in one child process the mediasoup room server with N cooperative responsive subjects (every
+ * challenge their performer can do, genuine reference). Prints one JSON line.
  *
- * Usage: npm run bench:flows -- --flows N [--extra K] [--timeout S] [--bots-nice P] [--bots-together] [--store redis]
+ * Subjects: real subjects encode their video on their own devices, so by default (`--bots encoded`) the subjects'
+ * cameras cost the machine almost nothing: each performer's clip stretches are encoded to VP8 once (libvpx
+ * realtime, ≈ 400 kbit/s, a key frame every second) and sent as RTP into a DirectTransport of the room server
+ * (test/support/encoded-subject.ts); the service still receives real VP8 RTP through the real SFU and decodes it
+ * with wrtc. `--bots wrtc` runs the former subjects instead: mediasoup-client on wrtc, one live VP8 encoder each
+ * (about one of the two cores for 8 of them).
+ *
+ * Performer (`--performer`, PERFORMERS in test/support/responsive-bot.ts): zubair by default, a live webcam capture
+ * that reads as bona fide (`npm run pad:score`: median 0.977, window min 0.837; 0.914 after VP8 at 300 kbit/s,
+ * docs/pad.md) and the one bona fide webcam clip with two challenges (turn-head-right, turn-head-left), so the
+ * default run measures PAD_POLICY=stepup (issue 16) with two challenges per flow as before. viet (webcam, median
+ * 0.962, window min 0.939) blinks only: one challenge per flow. d18 (a LivePortrait studio clip, blink and
+ * open-close-mouth) reads as an attack (median 0.348, window min 0.307, suspect): run it with PAD_POLICY=report.
+ * The service gets CHALLENGES = the performer's challenges, NUMBER_OF_GESTURES_TO_REQUEST = min(2, their count).
+ *
+ * Usage: npm run bench:flows -- --flows N [--bots encoded|wrtc] [--performer zubair|viet|d18] [--extra K] [--timeout S]
+ *                                [--bots-nice P] [--bots-together] [--store redis]
  *   --extra K        joins sent once the N flows run, with MAX_CONCURRENT_FLOWS = N: each should get 429 (rejected_429).
  *   --bots-nice P    runs the room server and the bots under `nice -n P` (default 0; in their own session, the
  *                    session's scheduler group gets that nice value).
@@ -12,7 +28,8 @@
  *                    their own, so Linux's scheduler (autogroup) shares the cores between the service and them as
  *                    between two jobs, as if they ran elsewhere; together, their many WebRTC threads compete with
  *                    the service's thread by thread.
- * Env passed to the service when set: FACE_WORKERS, MATCHER_WORKERS, FACE_DETECTOR_SKIP_MS, INSTRUCTION_VIDEO_FPS.
+ * Env passed to the service when set: FACE_WORKERS, MATCHER_WORKERS, FACE_DETECTOR_SKIP_MS, INSTRUCTION_VIDEO_FPS,
+ * PAD_POLICY (default the service's: stepup).
  *
  * Where the numbers come from: analysed fps and frames from GET /flows/{id} (frames analysed per second of the
  * challenges), CPU and RSS of the service process from its /metrics (RSS sampled each second, peak kept;
@@ -36,8 +53,10 @@ import { FACE_ANALYSIS_PORT } from '../src/face/face-analysis.port';
 import type { WorkerFaceEngine } from '../src/face/worker-face-engine';
 import { configureLogger } from '../src/observability/logger';
 import { DemoController } from '../demo/demo-controller';
-import { BOT_CHALLENGES, finishedFlow } from '../test/e2e/verification';
+import { finishedFlow } from '../test/e2e/verification';
 import { clipStill, PERFORMERS, ResponsiveBot } from '../test/support/responsive-bot';
+import { EncodedPeer, joinEncodedSubject } from '../test/support/encoded-subject';
+import type { SubjectBot } from '../test/support/subject-bot';
 import { RoomServer } from '../test/support/room-server';
 import { loadMediasoup } from '../test/support/sfu-worker';
 import { waitUntil } from '../test/support/wait';
@@ -47,13 +66,14 @@ import { inLoopbackNetns } from './loopback-netns';
 import { childCpu, cpuPercentDelta, machineCpu, threadCpu, threadRunqueueWait } from './proc-cpu';
 import { median } from '../test/support/video-frames';
 
-const person = PERFORMERS.d18;
+type BotsKind = 'encoded' | 'wrtc';
+type PerformerName = keyof typeof PERFORMERS;
 const epochMs = () => performance.timeOrigin + performance.now();
 const round = (v: number, digits = 1) => Number(v.toFixed(digits));
 
 /** Parent → world. */
 type ToWorld =
-  | { type: 'start'; flows: number; extra: number }
+  | { type: 'start'; flows: number; extra: number; bots: BotsKind; performer: PerformerName }
   | { type: 'follow'; serviceUrl: string; flows: { index: number; flowId: string }[] }
   | { type: 'stop' };
 /** World → parent. */
@@ -68,6 +88,8 @@ type FromWorld =
       waits: Record<string, number>;
       sfu: Record<string, number>;
       bots: BotRates[];
+      /** Key frame requests (PLI/FIR) the SFU sent the encoded subjects' cameras. */
+      keyFrameRequests: number | null;
       rtp: { camera: RtpTotals; instructions: RtpTotals };
     };
 
@@ -128,7 +150,7 @@ function runWorld(): void {
   const send = (m: FromWorld) => process.send?.(m);
   process.on('disconnect', () => process.exit(1)); // the bench died: do not outlive it
   let server: RoomServer | undefined;
-  const bots: ResponsiveBot[] = [];
+  const bots: ResponsiveBot<SubjectBot | EncodedPeer>[] = [];
   const producers = watchProducers();
   let rtpSampler: NodeJS.Timeout | undefined;
   let stopping = false;
@@ -144,8 +166,13 @@ function runWorld(): void {
     if (m.type === 'start') {
       void (async () => {
         server = await RoomServer.create();
+        const performer = PERFORMERS[m.performer];
         for (let i = 0; i < m.flows; i++) {
-          const bot = await ResponsiveBot.join({ wsUrl: server.url(`bench-${i}`, 'subject'), performer: person });
+          const roomId = `bench-${i}`;
+          const bot =
+            m.bots === 'encoded'
+              ? await joinEncodedSubject({ server, roomId, performer })
+              : await ResponsiveBot.join({ wsUrl: server.url(roomId, 'subject'), performer });
           bot.bot.onFrame = () => {
             bot.bot.onFrame = undefined;
             send({ type: 'firstFrame', index: i, at: epochMs() });
@@ -191,6 +218,9 @@ function runWorld(): void {
           waits,
           sfu,
           bots: rates,
+          keyFrameRequests: bots.every((b) => b.bot instanceof EncodedPeer)
+            ? bots.reduce((sum, b) => sum + (b.bot as EncodedPeer).keyFrameRequests, 0)
+            : null,
           rtp: producers.totals(),
         });
         await server?.close();
@@ -248,6 +278,13 @@ function watchFacePool(face: WorkerFaceEngine) {
   };
 }
 
+function choice<T extends string>(name: string, choices: readonly T[]): T {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = (i >= 0 ? process.argv[i + 1] : choices[0]) as T;
+  if (!choices.includes(value)) throw new Error(`--${name} is ${choices.join(' or ')}`);
+  return value;
+}
+
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -262,9 +299,11 @@ async function runBench(): Promise<void> {
   const timeoutS = option('timeout', 180);
   const botsNice = option('bots-nice', 0);
   const botsTogether = process.argv.includes('--bots-together');
-  const storeAt = process.argv.indexOf('--store');
-  const storeKind = storeAt >= 0 ? process.argv[storeAt + 1] : 'memory';
-  if (storeKind !== 'memory' && storeKind !== 'redis') throw new Error('--store is memory or redis');
+  const storeKind = choice('store', ['memory', 'redis']);
+  const botsKind = choice<BotsKind>('bots', ['encoded', 'wrtc']);
+  const performerName = choice<PerformerName>('performer', ['zubair', 'viet', 'd18']);
+  const person = PERFORMERS[performerName];
+  const challengeIds = Object.keys(person.challenges);
   // A real redis-server on loopback, as the replicas use it (issue 15): the same flows, every state change recorded.
   const redis = storeKind === 'redis' ? await RedisServer.start() : undefined;
   const passThrough = Object.fromEntries(
@@ -275,9 +314,9 @@ async function runBench(): Promise<void> {
   const controller = await DemoController.create({ log: () => undefined });
   controller.assets.set('genuine.jpg', await clipStill(person.clip, person.referenceAt));
   const service = await startApp({
-    ...BOT_CHALLENGES,
-    // The bots' studio clip (d18) reads as a presentation attack (docs/pad.md); PAD still scores, at its cost.
-    PAD_POLICY: 'report',
+    CHALLENGES: challengeIds.join(','),
+    NUMBER_OF_GESTURES_TO_REQUEST: String(Math.min(2, challengeIds.length)),
+    PAD_POLICY: 'stepup',
     ...passThrough,
     MAX_CONCURRENT_FLOWS: String(flows),
     JOIN_RATE_LIMIT_PER_MIN: '100000',
@@ -304,7 +343,7 @@ async function runBench(): Promise<void> {
   let sampler: NodeJS.Timeout | undefined;
   try {
     await service.ready();
-    world.send({ type: 'start', flows, extra } satisfies ToWorld);
+    world.send({ type: 'start', flows, extra, bots: botsKind, performer: performerName } satisfies ToWorld);
     await waitUntil(() => wsUrls.length > 0, 120_000, 'the room server and the bots');
     const idle = await metrics();
     const idleRss = sample(idle, 'vision_process_resident_memory_bytes');
@@ -372,6 +411,10 @@ async function runBench(): Promise<void> {
     console.log(
       JSON.stringify({
         flows,
+        bots: botsKind,
+        performer: performerName,
+        pad_policy: passThrough.PAD_POLICY ?? 'stepup',
+        challenges: challengeIds,
         store: storeKind,
         completed: done.length,
         success: done.filter((v) => v.outcome === 'success').length,
@@ -388,6 +431,7 @@ async function runBench(): Promise<void> {
         extra,
         idle_rss_mb: Math.round(idleRss / 1e6),
         bots_cpu_percent: round((worldCpu!.cpuSeconds / worldCpu!.seconds) * 100),
+        bots_key_frame_requests: worldCpu!.keyFrameRequests,
         failures: reasons,
         face_workers: face.workerCount,
         face_pool: { ...poolStats, worker_run_ms_median: round(face.medianMs()) },

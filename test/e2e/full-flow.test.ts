@@ -16,7 +16,7 @@ import { RoomServer } from '../support/room-server';
 import { waitUntil } from '../support/wait';
 import { RunningApp, startApp } from '../support/app';
 import { fixture } from '../support/fixtures';
-import { BOT_CHALLENGES, dataUrl, finishedFlow } from './verification';
+import { BOT_CHALLENGES, BOT_FLOW_SETTINGS, dataUrl, finishedFlow } from './verification';
 
 const SECRET = 'e2e-secret';
 const person = PERFORMERS.d18;
@@ -52,18 +52,10 @@ describe('verification end to end through the SFU', { timeout: 6 * 60_000 }, () 
     controller.assets.set('impostor.jpg', await readFile(fixture('faces', 'barack_obama', '1.jpg')));
     service = await startApp({
       ...BOT_CHALLENGES,
-      INSTRUCTION_S: '1',
-      // Roomy limits: on a shared 2-core machine four flows at once may get only a few analysed frames per second.
-      CHALLENGE_TIMEOUT_S: '15',
-      FACE_LOST_S: '10',
+      ...BOT_FLOW_SETTINGS,
       FLOW_TIMEOUT_S: '40',
-      RESULT_DISPLAY_S: '0.5',
-      LEAVE_TIMEOUT_S: '2',
       REFERENCE_TIMEOUT_S: '60',
-      MATCHER_WORKERS: '1',
-      CALLBACK_INCLUDE_DETAILS: 'true',
       CALLBACK_HMAC_SECRET: SECRET,
-      CALLBACK_BACKOFF_MS: '50',
       // d18 is a studio capture PAD reads as an attack (docs/pad.md: every window 0.31–0.41): these flows are about
       // the rest of the verification; test/sfu/pad.test.ts covers PAD with a webcam subject and the replay.
       PAD_POLICY: 'report',

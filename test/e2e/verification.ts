@@ -5,6 +5,21 @@ import { pollUntil } from '../support/wait';
 /** Challenges a cooperative bot can pass with one person (PERFORMERS.d18), two per flow. */
 export const BOT_CHALLENGES = { CHALLENGES: 'blink,open-close-mouth', NUMBER_OF_GESTURES_TO_REQUEST: '2' };
 
+/**
+ * Service settings for flows with bot subjects: short screens, and roomy limits (on a shared 2-core machine several
+ * flows at once may get only a few analysed frames per second). Callback details on, retried quickly.
+ */
+export const BOT_FLOW_SETTINGS = {
+  INSTRUCTION_S: '1',
+  CHALLENGE_TIMEOUT_S: '15',
+  FACE_LOST_S: '10',
+  RESULT_DISPLAY_S: '0.5',
+  LEAVE_TIMEOUT_S: '2',
+  MATCHER_WORKERS: '1',
+  CALLBACK_INCLUDE_DETAILS: 'true',
+  CALLBACK_BACKOFF_MS: '50',
+};
+
 /** A data URL of image bytes. */
 export function dataUrl(bytes: Buffer, type = 'image/jpeg'): string {
   return `data:${type};base64,${bytes.toString('base64')}`;

@@ -1,8 +1,9 @@
 /**
- * A cooperative (or stubborn) subject: a SubjectBot whose camera plays real clip frames and who reads the
- * current challenge from `GET /flows/{id}` (as a controller's UI could show it) and performs it by switching to
- * the clip segment where the person in the clip does that gesture. Frames are decoded once per process and kept
- * in memory only.
+ * A cooperative (or stubborn) subject: a camera that plays real clip frames, driven by a Choreography that reads
+ * the current challenge from `GET /flows/{id}` (as a controller's UI could show it) and performs it by switching
+ * to the clip segment where the person in the clip does that gesture. The camera is a SubjectBot (wrtc, encoding
+ * live) or an encoded subject's peer (encoded-subject.ts, VP8 encoded once). Frames are decoded once per process
+ * and kept in memory only.
  */
 import { spawn } from 'node:child_process';
 import type { I420Frame } from '../../src/common/image';
@@ -104,40 +105,46 @@ export async function clipStill(clip: string, atSeconds: number): Promise<Buffer
   return Buffer.concat(chunks);
 }
 
-/** The subject in the room. join(), then follow() the flow the service started for it. */
-export class ResponsiveBot {
+/** What a subject can play: the neutral stretch and the stretch of each challenge, as frames of any form (raw or encoded). */
+export interface Repertoire<F> {
+  idle: F[];
+  challenges: ReadonlyMap<string, F[]>;
+}
+
+/** Frames played forward then backward without repeating the ends, so looping it never makes the face jump. */
+export function pingPong<F>(frames: F[]): F[] {
+  return [...frames, ...frames.slice(1, -1).reverse()];
+}
+
+/** The raw frames of each of a performer's stretches at `fps`, the neutral one as a ping-pong loop. */
+export async function rawRepertoire(performer: Performer, fps: number): Promise<Repertoire<I420Frame>> {
+  const idle = pingPong(await segmentFrames(performer.clip, performer.idle, fps));
+  const challenges = new Map<string, I420Frame[]>();
+  for (const [id, segment] of Object.entries(performer.challenges)) challenges.set(id, await segmentFrames(performer.clip, segment, fps));
+  return { idle, challenges };
+}
+
+/**
+ * What the subject does: reads the flow from GET /flows/{id} and plays the stretch of the current challenge
+ * (its neutral stretch otherwise), each as a loop from its first frame. Any camera can draw frames from it.
+ */
+export class Choreography<F> {
   /** The last view of the flow read from the service. */
   view?: FlowView;
-  /** Challenge ids in the order the bot started performing them. */
+  /** Challenge ids in the order the subject started performing them. */
   readonly performed: string[] = [];
-  private playing: { id: string | null; frames: I420Frame[]; i: number; step: 1 | -1 };
-  private segments = new Map<string, I420Frame[]>();
+  private playing: { id: string | null; frames: F[]; i: number };
   private poller?: NodeJS.Timeout;
-  private closed = false;
+  private stopped = false;
 
-  private constructor(
-    private readonly options: ResponsiveBotOptions,
-    private readonly idle: I420Frame[],
+  constructor(
+    private readonly repertoire: Repertoire<F>,
+    private readonly behaviour: Behaviour = 'cooperative',
   ) {
-    this.playing = { id: null, frames: idle, i: 0, step: 1 };
+    this.playing = { id: null, frames: repertoire.idle, i: 0 };
   }
 
-  /** The underlying room peer (frames sent and received). */
-  bot!: SubjectBot;
-
-  /** Decodes the performer's stretches, joins the room and starts the camera on the idle stretch. */
-  static async join(options: ResponsiveBotOptions): Promise<ResponsiveBot> {
-    const fps = options.fps ?? 15;
-    const { performer } = options;
-    const idle = await segmentFrames(performer.clip, performer.idle, fps);
-    const self = new ResponsiveBot(options, idle);
-    for (const [id, segment] of Object.entries(performer.challenges))
-      self.segments.set(id, await segmentFrames(performer.clip, segment, fps));
-    self.bot = await SubjectBot.join({ wsUrl: options.wsUrl, fps, video: { kind: 'source', next: () => self.nextFrame() } });
-    return self;
-  }
-
-  /** Starts polling GET {serviceBaseUrl}/flows/{flowId} until the flow has an outcome or the bot leaves. */
+  /** Starts polling GET {serviceBaseUrl}/flows/{flowId} until the flow has an outcome or stop(). */
   follow(serviceBaseUrl: string, flowId: string): void {
     const poll = async () => {
       try {
@@ -146,39 +153,91 @@ export class ResponsiveBot {
       } catch {
         // the service is busy or gone: try again next period
       }
-      if (!this.closed && !this.view?.outcome) this.poller = setTimeout(() => void poll(), POLL_MS);
+      if (!this.stopped && !this.view?.outcome) this.poller = setTimeout(() => void poll(), POLL_MS);
     };
     void poll();
   }
 
-  /** Leaves the room (as closing the browser tab does). Idempotent. */
-  close(): void {
-    this.closed = true;
+  stop(): void {
+    this.stopped = true;
     clearTimeout(this.poller);
-    this.bot?.close();
+  }
+
+  /** The frame to show now; a stretch switched to starts at its first frame, a stretch played through starts again. */
+  next(): F {
+    const p = this.playing;
+    const frame = p.frames[p.i];
+    p.i = (p.i + 1) % p.frames.length;
+    return frame;
+  }
+
+  /** Makes the next frame the last one at or before it that `isStart` accepts (an encoded stream's key frame). */
+  rewind(isStart: (frame: F) => boolean): void {
+    const p = this.playing;
+    while (p.i > 0 && !isStart(p.frames[p.i])) p.i--;
   }
 
   private onView(view: FlowView): void {
     this.view = view;
-    const wanted = this.options.behaviour === 'idle' ? null : view.current_challenge;
+    const wanted = this.behaviour === 'idle' ? null : view.current_challenge;
     if (wanted === this.playing.id) return;
-    const frames = wanted === null ? undefined : this.segments.get(wanted);
+    const frames = wanted === null ? undefined : this.repertoire.challenges.get(wanted);
     if (wanted !== null && !frames) return; // a gesture this person never makes: keep doing what they do
     if (wanted !== null) this.performed.push(wanted);
-    this.playing = { id: wanted, frames: frames ?? this.idle, i: 0, step: 1 };
+    this.playing = { id: wanted, frames: frames ?? this.repertoire.idle, i: 0 };
+  }
+}
+
+/** A room peer that shows a camera: SubjectBot (wrtc encoder) or EncodedPeer (pre-encoded VP8). */
+export interface CameraPeer {
+  close(): void;
+}
+
+/** The subject in the room: a camera peer fed by a Choreography. join(), then follow() the flow the service started for it. */
+export class ResponsiveBot<P extends CameraPeer = SubjectBot> {
+  private constructor(
+    private readonly choreography: Choreography<unknown>,
+    /** The underlying room peer (frames sent and received). */
+    readonly bot: P,
+  ) {}
+
+  /** The performer's stretches decoded, then a wrtc SubjectBot that encodes them live, starting on the idle stretch. */
+  static async join(options: ResponsiveBotOptions): Promise<ResponsiveBot> {
+    const fps = options.fps ?? 15;
+    const repertoire = await rawRepertoire(options.performer, fps);
+    return ResponsiveBot.start(repertoire, options.behaviour, (next) =>
+      SubjectBot.join({ wsUrl: options.wsUrl, fps, video: { kind: 'source', next } }),
+    );
   }
 
-  private nextFrame(): I420Frame {
-    const p = this.playing;
-    const frame = p.frames[p.i];
-    if (p.id === null) {
-      // Neutral: back and forth over the stretch, so the face never jumps.
-      if (p.frames.length > 1 && (p.i + p.step < 0 || p.i + p.step >= p.frames.length)) p.step = p.step === 1 ? -1 : 1;
-      p.i = Math.max(0, Math.min(p.frames.length - 1, p.i + p.step));
-    } else {
-      // A gesture: play it through, then again from its neutral lead-in until the service moves on.
-      p.i = (p.i + 1) % p.frames.length;
-    }
-    return frame;
+  /** A subject whose camera peer (made by `camera`) draws its frames from the repertoire as the flow asks. */
+  static async start<F, P extends CameraPeer>(
+    repertoire: Repertoire<F>,
+    behaviour: Behaviour | undefined,
+    camera: (next: () => F, choreography: Choreography<F>) => Promise<P>,
+  ): Promise<ResponsiveBot<P>> {
+    const choreography = new Choreography(repertoire, behaviour);
+    return new ResponsiveBot(choreography as Choreography<unknown>, await camera(() => choreography.next(), choreography));
+  }
+
+  /** The last view of the flow read from the service. */
+  get view(): FlowView | undefined {
+    return this.choreography.view;
+  }
+
+  /** Challenge ids in the order the bot started performing them. */
+  get performed(): readonly string[] {
+    return this.choreography.performed;
+  }
+
+  /** Starts polling GET {serviceBaseUrl}/flows/{flowId} until the flow has an outcome or the bot leaves. */
+  follow(serviceBaseUrl: string, flowId: string): void {
+    this.choreography.follow(serviceBaseUrl, flowId);
+  }
+
+  /** Leaves the room (as closing the browser tab does). Idempotent. */
+  close(): void {
+    this.choreography.stop();
+    this.bot.close();
   }
 }

@@ -51,10 +51,12 @@ interface PeerState {
   peer: protoo.Peer;
   info?: PeerInfo;
   rtpCapabilities?: ms.RtpCapabilities;
-  transports: Map<string, ms.WebRtcTransport>;
+  transports: Map<string, ms.WebRtcTransport | ms.DirectTransport>;
   producers: Map<string, ms.Producer>;
   consumers: Map<string, ms.Consumer>;
 }
+
+const isWebRtc = (t: ms.WebRtcTransport | ms.DirectTransport): t is ms.WebRtcTransport => 'iceState' in t;
 
 /** One room: a Router and its peers. */
 class Room {
@@ -127,11 +129,12 @@ class Room {
           iceServers: (service && this.server.options.iceServers) || [],
         } as never;
       }
-      case 'connectWebRtcTransport':
-        await this.transportOf(state, request.data.transportId).connect({
-          dtlsParameters: request.data.dtlsParameters as ms.DtlsParameters,
-        });
+      case 'connectWebRtcTransport': {
+        const transport = this.transportOf(state, request.data.transportId);
+        if (!isWebRtc(transport)) throw new Error(`transport ${transport.id} is not a WebRTC transport`);
+        await transport.connect({ dtlsParameters: request.data.dtlsParameters as ms.DtlsParameters });
         return undefined;
+      }
       case 'join': {
         if (state.info) throw new Error('peer already joined');
         if (request.data.sctpCapabilities) this.server.sctpRequests++;
@@ -181,7 +184,14 @@ class Room {
     }
   }
 
-  private transportOf(state: PeerState, id: string): ms.WebRtcTransport {
+  /** A DirectTransport for the peer, used in join/produce like the ones createWebRtcTransport makes. */
+  async directTransport(state: PeerState): Promise<ms.DirectTransport> {
+    const transport = await this.router.createDirectTransport({ maxMessageSize: 262144, appData: { producing: true, consuming: true } });
+    state.transports.set(transport.id, transport);
+    return transport;
+  }
+
+  private transportOf(state: PeerState, id: string): ms.WebRtcTransport | ms.DirectTransport {
     const transport = state.transports.get(id);
     if (!transport) throw new Error(`transport ${id} not found`);
     return transport;
@@ -279,7 +289,20 @@ export class RoomServer {
 
   /** ICE states of a peer's transports on the server side ('new' until the peer's ICE checks arrive). */
   iceStates(roomId: string, peerId: string): string[] {
-    return [...(this.rooms.get(roomId)?.peers.get(peerId)?.transports.values() ?? [])].map((t) => t.iceState);
+    return [...(this.rooms.get(roomId)?.peers.get(peerId)?.transports.values() ?? [])].filter(isWebRtc).map((t) => t.iceState);
+  }
+
+  /**
+   * A mediasoup DirectTransport for a peer connected to a room, in place of createWebRtcTransport: the peer joins and
+   * produces on it by id over protoo as usual, while its producer takes RTP packets from Node (producer.send), its
+   * consumers hand RTP to Node (consumer 'rtp') and the SFU's RTCP for it comes out as the transport's 'rtcp'.
+   * A load generator's camera that needs no WebRTC stack (test/support/encoded-subject.ts).
+   */
+  async directTransport(roomId: string, peerId: string): Promise<ms.DirectTransport> {
+    const room = this.rooms.get(roomId);
+    const state = room?.peers.get(peerId);
+    if (!room || !state) throw new Error(`no peer ${peerId} connected to room ${roomId}`);
+    return room.directTransport(state);
   }
 
   /** Ids of the peers in a room now (joined or not). */
