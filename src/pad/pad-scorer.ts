@@ -8,8 +8,8 @@ import { cropRegion, type FaceBox, PAD_INPUT_SIZE, type PadSource, sampleCrop } 
 
 /** The shipped models (models/minifasnet/PROVENANCE.md): crop scale around the face box and file sha256. */
 export const PAD_MODELS = [
-  { file: '2.7_80x80_MiniFASNetV2.onnx', scale: 2.7, sha256: '75c556c30ebdc2a99066945051f74c9443a63fa1ae1984d8a0e0c93f8d23caf3' },
-  { file: '4_0_0_80x80_MiniFASNetV1SE.onnx', scale: 4.0, sha256: '4330a0394bde2d42f00a02f81d00866a5d7098781eca362eeb39307f2e8161a6' },
+  { file: '2.7_80x80_MiniFASNetV2.onnx', scale: 2.7, sha256: 'de5a056c4626dab848ced0407a273b110e1bf357ca46e308961d112f4a577ab3' },
+  { file: '4_0_0_80x80_MiniFASNetV1SE.onnx', scale: 4.0, sha256: '7ec6e54f6ee49b3de2166c52611deda584ee6bacef3212d2006ef5e474a41526' },
 ] as const;
 
 export const PAD_MODELS_DIR = join(__dirname, '..', '..', '..', 'models', 'minifasnet');
