@@ -5,14 +5,13 @@ usage: convert.py [--check] [--out DIR]
 """
 
 import argparse
-import hashlib
 import os
 import sys
-import tempfile
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from geometry import geometry_json  # noqa: E402
+from model_files import sha256, write_or_check  # noqa: E402
 from onnx_graph import convert_graph  # noqa: E402
 from tflite import ConvertError, read_model  # noqa: E402
 
@@ -24,10 +23,6 @@ GEOMETRY = "geometry_pipeline_metadata_landmarks"
 NOTES = "CONVERTED.md"
 # CONVERTED.md from this heading on is written by hand (I/O contract, measurements); the converter keeps it.
 HAND_WRITTEN = "## Inputs and outputs"
-
-
-def sha256(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def convert(task_bytes):
@@ -98,26 +93,7 @@ def main():
         print(f"models:convert: {e}", file=sys.stderr)
         return 1
     files[NOTES] = with_measured(generated, os.path.join(MODEL_DIR, NOTES))
-    if args.check:
-        with tempfile.TemporaryDirectory() as tmp:
-            different = []
-            for name, data in files.items():
-                with open(os.path.join(tmp, name), "wb") as f:
-                    f.write(data)
-                committed = os.path.join(MODEL_DIR, name)
-                if not os.path.exists(committed) or open(committed, "rb").read() != data:
-                    different.append(name)
-            if different:
-                print(f"models:convert --check: differs from the committed files: {', '.join(different)}", file=sys.stderr)
-                return 1
-        print(f"models:convert --check: {len(files)} files reproduced byte for byte")
-        return 0
-    os.makedirs(args.out, exist_ok=True)
-    for name, data in files.items():
-        with open(os.path.join(args.out, name), "wb") as f:
-            f.write(data)
-        print(f"{name}: {len(data)} bytes, sha256 {sha256(data)}")
-    return 0
+    return write_or_check(files, MODEL_DIR, args.out, args.check, "models:convert")
 
 
 if __name__ == "__main__":

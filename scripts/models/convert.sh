@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# npm run models:convert [-- --check] [-- --only landmarker|embeddings]: every ONNX model from its original —
-# the face_landmarker .tflite models (convert.py) and the TFJS embedding models in node_modules
-# (convert_embeddings.py). Uses Debian's python3 packages (no pip; pyenv or venv interpreters do not see them),
+# npm run models:convert [-- --check] [-- --only landmarker|embeddings|pad]: every ONNX model from its original —
+# the face_landmarker .tflite models (convert.py), the TFJS embedding models in node_modules
+# (convert_embeddings.py) and the MiniFASNet exports in ../shared/models/minifasnet (convert_pad.py). Uses Debian's python3 packages (no pip; pyenv or venv interpreters do not see them),
 # installed when missing.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,4 +17,5 @@ while (($#)); do
 done
 [[ -z $only || $only == landmarker ]] && "$PY" "$here/convert.py" "${args[@]}"
 [[ -z $only || $only == embeddings ]] && "$PY" "$here/convert_embeddings.py" "$here/../.." "${args[@]}"
+[[ -z $only || $only == pad ]] && "$PY" "$here/convert_pad.py" "${args[@]}"
 exit 0

@@ -42,8 +42,12 @@ export function bilinear(
   const b = data[r0 + x1 * step];
   const c = data[r1 + x0 * step];
   const d = data[r1 + x1 * step];
-  const ax = xc - x0;
-  const top = a + (b - a) * ax;
-  const bottom = c + (d - c) * ax;
-  return top + (bottom - top) * (yc - y0);
+  return lerp2(a, b, c, d, xc - x0, yc - y0);
+}
+
+/** Bilinear mix of the neighbours a b (top row) and c d (bottom row) at fractional offsets tx, ty. */
+export function lerp2(a: number, b: number, c: number, d: number, tx: number, ty: number): number {
+  const top = a + (b - a) * tx;
+  const bottom = c + (d - c) * tx;
+  return top + (bottom - top) * ty;
 }

@@ -8,9 +8,12 @@ import { cropRegion, type FaceBox, PAD_INPUT_SIZE, type PadSource, sampleCrop } 
 
 /** The shipped models (models/minifasnet/PROVENANCE.md): crop scale around the face box and file sha256. */
 export const PAD_MODELS = [
-  { file: '2.7_80x80_MiniFASNetV2.onnx', scale: 2.7, sha256: '75c556c30ebdc2a99066945051f74c9443a63fa1ae1984d8a0e0c93f8d23caf3' },
-  { file: '4_0_0_80x80_MiniFASNetV1SE.onnx', scale: 4.0, sha256: '4330a0394bde2d42f00a02f81d00866a5d7098781eca362eeb39307f2e8161a6' },
+  { file: '2.7_80x80_MiniFASNetV2.onnx', scale: 2.7, sha256: 'de5a056c4626dab848ced0407a273b110e1bf357ca46e308961d112f4a577ab3' },
+  { file: '4_0_0_80x80_MiniFASNetV1SE.onnx', scale: 4.0, sha256: '7ec6e54f6ee49b3de2166c52611deda584ee6bacef3212d2006ef5e474a41526' },
 ] as const;
+
+/** One of PAD_MODELS. */
+export type PadModel = (typeof PAD_MODELS)[number];
 
 export const PAD_MODELS_DIR = join(__dirname, '..', '..', '..', 'models', 'minifasnet');
 
@@ -32,14 +35,18 @@ export class PadModelError extends VisionError {
 export class PadScorer {
   private constructor(
     private readonly ort: typeof import('onnxruntime-node'),
+    private readonly models: readonly PadModel[],
     private readonly sessions: readonly Session[],
   ) {}
 
-  /** Loads both models on the CPU with one intra-op thread (the caller runs one scorer per worker thread). */
-  static async load(dir = PAD_MODELS_DIR): Promise<PadScorer> {
+  /**
+   * Loads the models on the CPU with one intra-op thread (the caller runs one scorer per worker thread). `models`:
+   * a subset to measure one alone (npm run eval:pad -- --model); the service fuses both.
+   */
+  static async load(dir = PAD_MODELS_DIR, models: readonly PadModel[] = PAD_MODELS): Promise<PadScorer> {
     const ort = await import('onnxruntime-node');
     const sessions: Session[] = [];
-    for (const model of PAD_MODELS) {
+    for (const model of models) {
       let bytes: Buffer;
       try {
         bytes = readFileSync(join(dir, model.file));
@@ -50,7 +57,7 @@ export class PadScorer {
       if (sha256 !== model.sha256) throw new PadModelError(`${model.file} has sha256 ${sha256}, expected ${model.sha256}`);
       sessions.push(await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 }));
     }
-    return new PadScorer(ort, sessions);
+    return new PadScorer(ort, models, sessions);
   }
 
   /** The fused score of the face in `box`, a BlazeFace detector box in `source` pixels (`calibration`: another convention). */
@@ -58,15 +65,15 @@ export class PadScorer {
     if (!(box.width > 0 && box.height > 0)) throw new RangeError(`empty face box ${JSON.stringify(box)}`);
     const modelBox = calibrateBox(box, calibration);
     let sum = 0;
-    for (let i = 0; i < PAD_MODELS.length; i++) {
+    for (let i = 0; i < this.models.length; i++) {
       // A fresh buffer per crop: concurrent score() calls must not share one while a run is pending.
       const input = new Float32Array(3 * PAD_INPUT_SIZE * PAD_INPUT_SIZE);
-      sampleCrop(source, cropRegion(source.width, source.height, modelBox, PAD_MODELS[i].scale), input);
+      sampleCrop(source, cropRegion(source.width, source.height, modelBox, this.models[i].scale), input);
       const tensor = new this.ort.Tensor('float32', input, [1, 3, PAD_INPUT_SIZE, PAD_INPUT_SIZE]);
       const { prob } = await this.sessions[i].run({ input: tensor });
       sum += (prob.data as Float32Array)[REAL_CLASS];
     }
-    return sum / PAD_MODELS.length;
+    return sum / this.models.length;
   }
 
   async close(): Promise<void> {
