@@ -88,15 +88,21 @@ describe(InstructionRenderer.name, () => {
     }
   });
 
-  it('should mirror a 640x480 frame by reversing rows exactly as the lookup tables do', () => {
-    const frame = { width: 640, height: 480, timestampMs: 0, data: new Uint8Array(i420Size(640, 480)).map((_, i) => (i * 7919) % 251) };
-    const map = coverMap(640, 480, 640, 480);
-    assert.equal(map.mirrorOnly, true);
-    const fast = new Uint8Array(i420Size(640, 480));
-    const lookup = new Uint8Array(i420Size(640, 480));
-    drawMirrored(frame, map, fast);
-    drawMirrored(frame, { ...map, mirrorOnly: false }, lookup);
-    assert.deepEqual(fast, lookup);
+  it('should mirror (and crop) an unscaled frame by reversing rows exactly as the lookup tables do', () => {
+    for (const [w, h, outW, outH] of [
+      [640, 480, 640, 480],
+      [480, 480, 480, 360],
+      [640, 640, 480, 360],
+    ]) {
+      const frame = { width: w, height: h, timestampMs: 0, data: new Uint8Array(i420Size(w, h)).map((_, i) => (i * 7919) % 251) };
+      const map = coverMap(w, h, outW, outH);
+      assert.equal(map.crop !== undefined, w === outW, `${w}x${h}: unscaled`);
+      const fast = new Uint8Array(i420Size(outW, outH));
+      const lookup = new Uint8Array(i420Size(outW, outH));
+      drawMirrored(frame, map, fast);
+      drawMirrored(frame, { ...map, crop: undefined }, lookup);
+      assert.ok(Buffer.from(fast).equals(Buffer.from(lookup)), `${w}x${h} into ${outW}x${outH}`);
+    }
   });
 
   it('should cover-fit with the lookup tables sample for sample (packed stores, repeated rows copied)', () => {
