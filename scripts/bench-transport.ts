@@ -6,8 +6,8 @@
  * Adapter level: ProtooTransport joined directly (no HTTP, no face engine); first_instruction_s counts from the
  * join() call; threads_cpu_percent is per thread name ("main" is the event loop), over the steady-state window;
  * render_*_ms is the main thread's CPU per instruction picture (see renderCosts).
- * Options (env): BENCH_SECONDS (10), BENCH_FPS (15, the subject's), INSTRUCTION_VIDEO_FPS (the service's default),
- * VISION_FIXTURES_DIR.
+ * Options (env): BENCH_SECONDS (10), BENCH_FPS (15, the subject's), INSTRUCTION_VIDEO_FPS and INSTRUCTION_VIDEO_SIZE
+ * (the service's defaults), VISION_FIXTURES_DIR.
  * Re-executes itself inside `unshare -n` with only loopback up (WebRTC would otherwise use a real interface).
  */
 import { fork, ChildProcess } from 'node:child_process';
@@ -17,6 +17,7 @@ import { nonstandard } from '@roamhq/wrtc';
 import { configureLogger } from '../src/observability/logger';
 import { LatestFrameGate } from '../src/flow/frame-gate';
 import { InstructionRenderer } from '../src/render/instruction-renderer';
+import { videoSize } from '../src/render/instruction-screen';
 import { transportEnv } from '../src/transport/transport.env';
 import { readStamp, lumaStats } from '../test/support/frame-marker';
 import { joinRequest, loopbackTransport } from '../test/support/loopback-transport';
@@ -31,6 +32,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const FPS = Number(process.env.BENCH_FPS ?? 15);
 /** Frame rate of the service's instruction video, as the service reads it. */
 const OUT_FPS = transportEnv.INSTRUCTION_VIDEO_FPS.parse(process.env.INSTRUCTION_VIDEO_FPS);
+const OUT_SIZE = transportEnv.INSTRUCTION_VIDEO_SIZE.parse(process.env.INSTRUCTION_VIDEO_SIZE);
 const CLIP = 'blink_webcam_viet281101.webm';
 const epochMs = () => performance.timeOrigin + performance.now();
 
@@ -57,8 +59,8 @@ async function runBot(wsUrl: string): Promise<void> {
 }
 
 /**
- * CPU ms of one instruction picture in a challenge's steady state: a new subject frame came since the last
- * picture (640x480, mirrored; 480x480, the bots' clip, cover-fitted), with the progress standing still or moving
+ * CPU ms of one instruction picture (at OUT_SIZE) in a challenge's steady state: a new subject frame came since the
+ * last picture (640x480, a camera's; 480x480, the bots' clip; mirrored and cover-fitted), with the progress standing still or moving
  * one 2 % step per picture (the challenge bar redrawn every picture, the worst case).
  */
 function renderCosts(): Record<string, number> {
@@ -68,7 +70,7 @@ function renderCosts(): Record<string, number> {
     [480, 480],
   ]) {
     for (const step of [0, 0.02]) {
-      const renderer = new InstructionRenderer();
+      const renderer = new InstructionRenderer(Date.now, videoSize(OUT_SIZE));
       const frames = [0, 1].map((k) => ({ width: w, height: h, data: new Uint8Array((w * h * 3) / 2).fill(90 + k), timestampMs: 0 }));
       let i = 0;
       const picture = () => {
@@ -113,7 +115,11 @@ function conversionCosts(): Record<string, number> {
 async function runBench(): Promise<void> {
   configureLogger('error');
   const server = await RoomServer.create();
-  const transport = loopbackTransport({ TRANSPORT_REQUEST_TIMEOUT_S: '5', INSTRUCTION_VIDEO_FPS: String(OUT_FPS) });
+  const transport = loopbackTransport({
+    TRANSPORT_REQUEST_TIMEOUT_S: '5',
+    INSTRUCTION_VIDEO_FPS: String(OUT_FPS),
+    INSTRUCTION_VIDEO_SIZE: OUT_SIZE,
+  });
   const sentAt = new Map<number, number>();
   const received: { at: number; instruction: boolean }[] = [];
   let sentWidth = 0;
@@ -169,6 +175,7 @@ async function runBench(): Promise<void> {
       fps_received: round((delivered - delivered0) / seconds),
       fps_sent: round((received.length - received0) / seconds),
       instruction_video_fps: OUT_FPS,
+      instruction_video_size: OUT_SIZE,
       first_instruction_s: round(firstInstruction, 2),
       glass_to_analysis_ms_median: round(median(glass)),
       cpu_percent_per_flow: round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100),

@@ -20,8 +20,12 @@ export interface CoverMap {
   lumaY: Int32Array;
   chromaX: Int32Array;
   chromaY: Int32Array;
-  /** Same size in and out: each row is just reversed (the usual 640x480 camera), no lookups needed. */
-  mirrorOnly: boolean;
+  /**
+   * No scaling, only a centre crop (the source's top-left luma sample taken): each row is a reversed run of the
+   * source, no lookups needed (a camera at the video's size; the bots' 480x480 clip into 480x360). Undefined when
+   * scaled.
+   */
+  crop?: { x: number; y: number };
 }
 
 /** Builds the lookup tables: centre crop to the output's aspect, nearest-neighbour scale, mirrored horizontally. */
@@ -47,7 +51,7 @@ export function coverMap(srcWidth: number, srcHeight: number, outWidth: number, 
     lumaY: axis(outHeight, offsetY, srcHeight, 1 / scale, false),
     chromaX: axis(outWidth >> 1, offsetX / 2, chromaW, 1 / scale, true),
     chromaY: axis(outHeight >> 1, offsetY / 2, chromaH, 1 / scale, false),
-    mirrorOnly: srcWidth === outWidth && srcHeight === outHeight,
+    crop: scale === 1 ? { x: Math.floor(offsetX), y: Math.floor(offsetY) } : undefined,
   };
 }
 
@@ -81,13 +85,21 @@ function remapPlane(
 }
 
 /**
- * Copies a plane's rows reversed, 4 samples per 32-bit load and store, byte-swapped. Needs the width and the
- * plane offsets to be multiples of 4 (640x480: widths 640 and 320).
+ * Copies `height` rows of `width` samples, reversed, from the source plane (row stride `srcStride`), 4 samples per
+ * 32-bit load and store, byte-swapped. Needs every offset, the stride and the width to be multiples of 4.
  */
-function mirrorPlane(src32: Uint32Array, srcOffset: number, width: number, height: number, out32: Uint32Array, outOffset: number): void {
+function mirrorPlane(
+  src32: Uint32Array,
+  srcOffset: number,
+  srcStride: number,
+  width: number,
+  height: number,
+  out32: Uint32Array,
+  outOffset: number,
+): void {
   const words = width >> 2;
   for (let y = 0; y < height; y++) {
-    const s = (srcOffset >> 2) + y * words;
+    const s = (srcOffset + y * srcStride) >> 2;
     const last = (outOffset >> 2) + y * words + words - 1;
     for (let k = 0; k < words; k++) {
       const v = src32[s + k];
@@ -101,21 +113,24 @@ export function drawMirrored(frame: I420Frame, map: CoverMap, out: Uint8Array): 
   const { width, height, data } = frame;
   // Little-endian packing (x86, arm64): the first sample is the lowest byte. Plane offsets are multiples of 4.
   const out32 = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
-  if (map.mirrorOnly && width % 8 === 0 && data.byteOffset % 4 === 0) {
-    const src32 = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
-    const cw = width >> 1;
-    const ch = height >> 1;
-    mirrorPlane(src32, 0, width, height, out32, 0);
-    mirrorPlane(src32, width * height, cw, ch, out32, width * height);
-    mirrorPlane(src32, width * height + cw * ch, cw, ch, out32, width * height + cw * ch);
-    return;
-  }
   const outW = map.lumaX.length;
   const outH = map.lumaY.length;
   const cw = width >> 1;
   const ch = height >> 1;
   const ocw = outW >> 1;
   const och = outH >> 1;
+  const crop = map.crop;
+  // Word-aligned rows on both sides: the source's width, plane offsets and crop offset in multiples of 8 (chroma 4).
+  if (crop && width % 8 === 0 && height % 2 === 0 && crop.x % 8 === 0 && crop.y % 2 === 0 && data.byteOffset % 4 === 0) {
+    const src32 = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
+    const u = width * height;
+    const v = u + cw * ch;
+    const chromaCrop = (crop.y >> 1) * cw + (crop.x >> 1);
+    mirrorPlane(src32, crop.y * width + crop.x, width, outW, outH, out32, 0);
+    mirrorPlane(src32, u + chromaCrop, cw, ocw, och, out32, outW * outH);
+    mirrorPlane(src32, v + chromaCrop, cw, ocw, och, out32, outW * outH + ocw * och);
+    return;
+  }
   remapPlane(data, 0, width, out, out32, 0, map.lumaX, map.lumaY);
   remapPlane(data, width * height, cw, out, out32, outW * outH, map.chromaX, map.chromaY);
   remapPlane(data, width * height + cw * ch, cw, out, out32, outW * outH + ocw * och, map.chromaX, map.chromaY);

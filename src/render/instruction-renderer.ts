@@ -1,23 +1,26 @@
 import { Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { I420Frame } from '../common/image';
 import { blendOverlay, coverMap, CoverMap, drawMirrored, fillI420, i420Size, I420Overlay, overlayFromRgba } from './i420-compose';
-import type { InstructionScreen } from './instruction-screen';
+import { type InstructionScreen, type VideoSize, videoSize } from './instruction-screen';
 import { fitText, fontOf, registerFont, TextBox, TextLayout } from './text-layout';
 
-/** Size of the outgoing instruction video. */
-export const VIDEO_WIDTH = 640;
-export const VIDEO_HEIGHT = 480;
+/**
+ * The layout's units: everything is drawn as on a 640x480 picture and scaled to the video's size, so text wraps
+ * the same way at every size (the unit tests check every locale string fits its box in these units).
+ */
+const LAYOUT_WIDTH = 640;
+const LAYOUT_HEIGHT = 480;
 
 const MARGIN = 24;
 
 /** Where each kind of text goes; the unit tests check every locale string fits its box. */
 export const TEXT_BOXES = {
   /** The instruction band across the top. */
-  instruction: { width: VIDEO_WIDTH - 2 * MARGIN, maxLines: 3, maxSize: 30, minSize: 18 },
+  instruction: { width: LAYOUT_WIDTH - 2 * MARGIN, maxLines: 3, maxSize: 30, minSize: 18 },
   /** The warning above the bottom bar. */
-  warning: { width: VIDEO_WIDTH - 4 * MARGIN, maxLines: 2, maxSize: 24, minSize: 16 },
+  warning: { width: LAYOUT_WIDTH - 4 * MARGIN, maxLines: 2, maxSize: 24, minSize: 16 },
   /** The centred status panel (waiting, please wait, verified, not verified). */
-  status: { width: VIDEO_WIDTH - 6 * MARGIN, maxLines: 4, maxSize: 34, minSize: 20 },
+  status: { width: LAYOUT_WIDTH - 6 * MARGIN, maxLines: 4, maxSize: 34, minSize: 20 },
 } satisfies Record<string, TextBox>;
 
 /** Height of the bottom bar with challenge i/N, countdown and progress. */
@@ -78,21 +81,22 @@ function roundedRect(ctx: SKRSContext2D, x: number, y: number, w: number, h: num
 }
 
 /**
- * One layer of the overlay: a full-width band of the picture, drawn on its own canvas and converted for blending
- * only when its key (what it shows) changes.
+ * One layer of the overlay: a full-width band of the picture (`top`, `height` in pixels of the video), drawn on
+ * its own canvas in layout units and converted for blending only when its key (what it shows) changes.
  */
 class OverlayLayer {
-  private readonly canvas: Canvas;
   readonly ctx: SKRSContext2D;
   private key?: string;
   overlay?: I420Overlay;
 
   constructor(
+    private readonly width: number,
     readonly top: number,
     readonly height: number,
   ) {
-    this.canvas = new Canvas(VIDEO_WIDTH, height);
-    this.ctx = this.canvas.getContext('2d');
+    this.ctx = new Canvas(width, height).getContext('2d');
+    const scale = width / LAYOUT_WIDTH;
+    this.ctx.scale(scale, scale);
   }
 
   /** Redraws with `draw` when `key` differs from the last one (undefined: the layer shows nothing); true if it did. */
@@ -103,32 +107,34 @@ class OverlayLayer {
       this.overlay = undefined;
       return true;
     }
-    this.ctx.clearRect(0, 0, VIDEO_WIDTH, this.height);
+    this.ctx.clearRect(0, 0, LAYOUT_WIDTH, LAYOUT_HEIGHT);
     draw(this.ctx);
-    const { data } = this.ctx.getImageData(0, 0, VIDEO_WIDTH, this.height);
-    this.overlay = overlayFromRgba(data, VIDEO_WIDTH, this.height, this.top, this.overlay);
+    const { data } = this.ctx.getImageData(0, 0, this.width, this.height);
+    this.overlay = overlayFromRgba(data, this.width, this.height, this.top, this.overlay);
     return true;
   }
 }
 
 /**
  * Draws the outgoing instruction video: the subject's latest frame mirrored (or a waiting screen before it),
- * with the instruction, challenge i/N, countdown, progress, warning, a face-position guide and final statuses.
- * One per room connection; not thread-safe, not shared. The countdown comes from the screen's deadline and
+ * with the instruction, challenge i/N, countdown, progress, warning, a face-position guide and final statuses,
+ * at `size` (default 640x480). One per room connection; not thread-safe, not shared. The countdown comes from the screen's deadline and
  * `now` at every render, so it keeps running when nothing new is shown.
  *
  * Per picture it does only what changed: the background is mirrored again only when a new subject frame came,
  * and the overlay is three layers, each redrawn only when what it shows changes: the screen (guide, texts;
  * changes with the screen), the challenge bar (i/N, countdown; every second) and the progress strip under it
- * (every 2 % of progress, 8 rows). The bar is below everything else, so the layers never overlap.
+ * (every 2 % of progress, 8 layout rows). The bar is below everything else, so the layers never overlap.
  */
 export class InstructionRenderer {
-  private readonly screenLayer = new OverlayLayer(0, VIDEO_HEIGHT);
-  private readonly barLayer = new OverlayLayer(VIDEO_HEIGHT - BAR_HEIGHT, BAR_HEIGHT - PROGRESS_HEIGHT);
-  private readonly progressLayer = new OverlayLayer(VIDEO_HEIGHT - PROGRESS_HEIGHT, PROGRESS_HEIGHT);
+  readonly width: number;
+  readonly height: number;
+  private readonly screenLayer: OverlayLayer;
+  private readonly barLayer: OverlayLayer;
+  private readonly progressLayer: OverlayLayer;
   /** The background: the mirrored subject, or the waiting screen's colour. */
-  private readonly background = new Uint8Array(i420Size(VIDEO_WIDTH, VIDEO_HEIGHT));
-  private readonly out = new Uint8Array(i420Size(VIDEO_WIDTH, VIDEO_HEIGHT));
+  private readonly background: Uint8Array;
+  private readonly out: Uint8Array;
   private screen: InstructionScreen = { phase: 'waiting', text: '' };
   private subject?: I420Frame;
   private subjectCopy?: Uint8Array;
@@ -136,8 +142,21 @@ export class InstructionRenderer {
   private backgroundStale = true;
   private map?: CoverMap;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly now: () => number = Date.now,
+    size: VideoSize = videoSize('640x480'),
+  ) {
     registerFont();
+    ({ width: this.width, height: this.height } = size);
+    // Band heights in pixels, even: chroma rows cover two luma rows, so a layer must start on an even row.
+    const rows = (layoutRows: number) => 2 * Math.round((layoutRows * this.width) / LAYOUT_WIDTH / 2);
+    const bar = rows(BAR_HEIGHT);
+    const progress = rows(PROGRESS_HEIGHT);
+    this.screenLayer = new OverlayLayer(this.width, 0, this.height);
+    this.barLayer = new OverlayLayer(this.width, this.height - bar, bar - progress);
+    this.progressLayer = new OverlayLayer(this.width, this.height - progress, progress);
+    this.background = new Uint8Array(i420Size(this.width, this.height));
+    this.out = new Uint8Array(i420Size(this.width, this.height));
   }
 
   /** What to show from now on. Cheap to call often: the overlay is redrawn only when what it shows changes. */
@@ -154,13 +173,13 @@ export class InstructionRenderer {
     this.backgroundStale = true;
   }
 
-  /** One output picture (640x480 I420). The buffer is reused by the next call. */
+  /** One output picture (width x height I420). The buffer is reused by the next call. */
   render(): Uint8Array {
     const changed = [this.drawBackground(), this.updateLayers()].some(Boolean);
     if (changed) {
       this.out.set(this.background);
       for (const layer of [this.screenLayer, this.barLayer, this.progressLayer])
-        if (layer.overlay) blendOverlay(this.out, VIDEO_HEIGHT, layer.overlay);
+        if (layer.overlay) blendOverlay(this.out, this.height, layer.overlay);
     }
     return this.out;
   }
@@ -171,11 +190,11 @@ export class InstructionRenderer {
     this.backgroundStale = false;
     const subject = this.subject;
     if (!subject) {
-      fillI420(this.background, VIDEO_WIDTH, VIDEO_HEIGHT, 40, 140, 120); // dark slate blue
+      fillI420(this.background, this.width, this.height, 40, 140, 120); // dark slate blue
       return true;
     }
     if (!this.map || this.map.srcWidth !== subject.width || this.map.srcHeight !== subject.height) {
-      this.map = coverMap(subject.width, subject.height, VIDEO_WIDTH, VIDEO_HEIGHT);
+      this.map = coverMap(subject.width, subject.height, this.width, this.height);
     }
     drawMirrored(subject, this.map, this.background);
     return true;
@@ -234,7 +253,7 @@ function drawGuide(ctx: SKRSContext2D): void {
   ctx.lineWidth = 4;
   ctx.setLineDash([14, 10]);
   ctx.beginPath();
-  ctx.ellipse(VIDEO_WIDTH / 2, VIDEO_HEIGHT / 2 + 20, 115, 150, 0, 0, 2 * Math.PI);
+  ctx.ellipse(LAYOUT_WIDTH / 2, LAYOUT_HEIGHT / 2 + 20, 115, 150, 0, 0, 2 * Math.PI);
   ctx.stroke();
   ctx.restore();
 }
@@ -242,30 +261,30 @@ function drawGuide(ctx: SKRSContext2D): void {
 function drawInstruction(ctx: SKRSContext2D, text: string): void {
   const layout = fitText(ctx, text, TEXT_BOXES.instruction);
   ctx.fillStyle = COLORS.band;
-  ctx.fillRect(0, 0, VIDEO_WIDTH, blockHeight(layout) + 24);
-  drawLines(ctx, layout, VIDEO_WIDTH / 2, 12, COLORS.text, COLORS.outline);
+  ctx.fillRect(0, 0, LAYOUT_WIDTH, blockHeight(layout) + 24);
+  drawLines(ctx, layout, LAYOUT_WIDTH / 2, 12, COLORS.text, COLORS.outline);
 }
 
 function drawWarning(ctx: SKRSContext2D, text: string, bottomInset: number): void {
   const layout = fitText(ctx, text, TEXT_BOXES.warning);
   const height = blockHeight(layout) + 16;
-  const top = VIDEO_HEIGHT - bottomInset - 12 - height;
+  const top = LAYOUT_HEIGHT - bottomInset - 12 - height;
   ctx.fillStyle = COLORS.warning;
-  roundedRect(ctx, MARGIN, top, VIDEO_WIDTH - 2 * MARGIN, height, 12);
-  drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 8, COLORS.warningText);
+  roundedRect(ctx, MARGIN, top, LAYOUT_WIDTH - 2 * MARGIN, height, 12);
+  drawLines(ctx, layout, LAYOUT_WIDTH / 2, top + 8, COLORS.warningText);
 }
 
 /** The bottom bar above the progress strip, on its own layer (y = 0 at the bar's top). */
 function drawChallengeBar(ctx: SKRSContext2D, challenge: DrawnChallenge): void {
   ctx.fillStyle = COLORS.band;
-  ctx.fillRect(0, 0, VIDEO_WIDTH, BAR_HEIGHT - PROGRESS_HEIGHT);
+  ctx.fillRect(0, 0, LAYOUT_WIDTH, BAR_HEIGHT - PROGRESS_HEIGHT);
   ctx.font = fontOf(26);
   ctx.textBaseline = 'middle';
   ctx.fillStyle = COLORS.text;
   ctx.textAlign = 'left';
   ctx.fillText(`${challenge.index}/${challenge.total}`, MARGIN, BAR_HEIGHT / 2 - 4);
   // Countdown in a ring at the right.
-  const cx = VIDEO_WIDTH - MARGIN - 20;
+  const cx = LAYOUT_WIDTH - MARGIN - 20;
   const cy = BAR_HEIGHT / 2 - 4;
   ctx.strokeStyle = COLORS.text;
   ctx.lineWidth = 3;
@@ -280,19 +299,19 @@ function drawChallengeBar(ctx: SKRSContext2D, challenge: DrawnChallenge): void {
 /** The progress strip along the bar's bottom edge, on its own layer: the bar's band, filled from the left. */
 function drawProgress(ctx: SKRSContext2D, progress: number): void {
   ctx.fillStyle = COLORS.band;
-  ctx.fillRect(0, 0, VIDEO_WIDTH, PROGRESS_HEIGHT);
+  ctx.fillRect(0, 0, LAYOUT_WIDTH, PROGRESS_HEIGHT);
   ctx.fillStyle = COLORS.progress;
-  ctx.fillRect(0, 0, Math.round(VIDEO_WIDTH * progress), PROGRESS_HEIGHT);
+  ctx.fillRect(0, 0, Math.round(LAYOUT_WIDTH * progress), PROGRESS_HEIGHT);
 }
 
 /** A centred panel with the status text; without `panel`, outlined text on the background. */
 function drawStatus(ctx: SKRSContext2D, text: string, panel?: string): void {
   const layout = fitText(ctx, text, TEXT_BOXES.status);
   const height = blockHeight(layout) + 40;
-  const top = Math.round((VIDEO_HEIGHT - height) / 2);
+  const top = Math.round((LAYOUT_HEIGHT - height) / 2);
   if (panel) {
     ctx.fillStyle = panel;
-    roundedRect(ctx, 2 * MARGIN, top, VIDEO_WIDTH - 4 * MARGIN, height, 18);
+    roundedRect(ctx, 2 * MARGIN, top, LAYOUT_WIDTH - 4 * MARGIN, height, 18);
   }
-  drawLines(ctx, layout, VIDEO_WIDTH / 2, top + 20, COLORS.text, COLORS.outline);
+  drawLines(ctx, layout, LAYOUT_WIDTH / 2, top + 20, COLORS.text, COLORS.outline);
 }

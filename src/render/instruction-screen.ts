@@ -11,3 +11,17 @@ export interface InstructionScreen {
    */
   challenge?: { index: number; total: number; endsAtMs: number; progress: number };
 }
+
+/** Sizes the instruction video can be sent at, all 4:3 (as its layout) with plane widths divisible by 8. */
+export const VIDEO_SIZES = ['640x480', '480x360', '320x240'] as const;
+export type VideoSizeName = (typeof VIDEO_SIZES)[number];
+
+export interface VideoSize {
+  width: number;
+  height: number;
+}
+
+export function videoSize(name: VideoSizeName): VideoSize {
+  const [width, height] = name.split('x').map(Number);
+  return { width, height };
+}

@@ -1,16 +1,17 @@
 import { nonstandard } from '@roamhq/wrtc';
 import type { types } from 'mediasoup-client';
-import { VIDEO_HEIGHT, VIDEO_WIDTH } from '../render/instruction-renderer';
 
 /**
- * Ceiling of the instruction video's bitrate, bit/s. Left alone, the encoder climbs to what loopback allows and
- * spends CPU on it: bench:transport 13.5 % of a core per flow unbounded, 12.2 % at 500 kbit/s, 11.5 % at 300;
- * at 300 kbit/s (640x480, 10 fps) the mirrored face is clear and the instruction text sharp.
+ * Ceiling of the instruction video's bitrate per pixel of a picture, bit/s. Left alone, the encoder climbs to what
+ * loopback allows and spends CPU on it: bench:transport 13.5 % of a core per flow unbounded, 12.2 % at 500 kbit/s,
+ * 11.5 % at 300; at 300 kbit/s for 640x480 at 10 fps the mirrored face is clear and the instruction text sharp.
  */
-const INSTRUCTION_VIDEO_MAX_BITRATE = 300_000;
+const MAX_BITRATE_PER_PIXEL = 300_000 / (640 * 480);
 
-/** Draws the pictures of the instruction video (VIDEO_WIDTH x VIDEO_HEIGHT I420); the InstructionRenderer does. */
+/** Draws the pictures of the instruction video (width x height I420); the InstructionRenderer does. */
 export interface PictureSource {
+  readonly width: number;
+  readonly height: number;
   render(): Uint8Array;
 }
 
@@ -34,7 +35,7 @@ export class InstructionVideo {
     return {
       track: this.track as unknown as MediaStreamTrack,
       codec: device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8'),
-      encodings: [{ maxBitrate: INSTRUCTION_VIDEO_MAX_BITRATE }],
+      encodings: [{ maxBitrate: Math.round(MAX_BITRATE_PER_PIXEL * this.pictures.width * this.pictures.height) }],
       appData: { source: 'vision-instructions' },
     };
   }
@@ -53,6 +54,7 @@ export class InstructionVideo {
   }
 
   private sendPicture(): void {
-    this.source.onFrame({ width: VIDEO_WIDTH, height: VIDEO_HEIGHT, data: this.pictures.render() });
+    const { width, height } = this.pictures;
+    this.source.onFrame({ width, height, data: this.pictures.render() });
   }
 }

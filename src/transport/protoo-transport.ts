@@ -2,12 +2,17 @@ import { VisionError } from '../common/errors';
 import { roomKey } from '../common/url';
 import type { AppConfig } from '../config/app-config';
 import { InstructionRenderer } from '../render/instruction-renderer';
+import type { VideoSize } from '../render/instruction-screen';
 import { ProtooRoom, RoomOptions } from './protoo-room';
 import { RoomServerPolicy } from './room-server-policy';
 import type { JoinRequest, RoomConnection, RoomListener, TransportPort } from './transport.port';
 
 /** Timing and bounds of a ProtooTransport; the room policy is built from `roomServerAllowlist`. */
-export type ProtooTransportOptions = Omit<RoomOptions, 'policy' | 'roomMate'> & { roomServerAllowlist: readonly string[] };
+export type ProtooTransportOptions = Omit<RoomOptions, 'policy' | 'roomMate'> & {
+  roomServerAllowlist: readonly string[];
+  /** Size of the instruction video. */
+  videoSize: VideoSize;
+};
 
 /**
  * The real TransportPort: joins mediasoup rooms through protoo with mediasoup-client on @roamhq/wrtc, each with
@@ -19,13 +24,15 @@ export class ProtooTransport implements TransportPort {
   private constructor(
     private readonly options: RoomOptions,
     readonly policy: RoomServerPolicy,
+    private readonly videoSize: VideoSize,
   ) {}
 
   /** A transport with these timings, room servers and bounds. */
   static create(options: ProtooTransportOptions): ProtooTransport {
-    const { roomServerAllowlist, ...rest } = options;
+    const { roomServerAllowlist, videoSize, ...rest } = options;
     const policy = new RoomServerPolicy(roomServerAllowlist);
-    const transport: ProtooTransport = new ProtooTransport({ ...rest, policy, roomMate: (wsUrl) => transport.roomMate(wsUrl) }, policy);
+    const roomMate = (wsUrl: string) => transport.roomMate(wsUrl);
+    const transport: ProtooTransport = new ProtooTransport({ ...rest, policy, roomMate }, policy, videoSize);
     return transport;
   }
 
@@ -48,7 +55,9 @@ export class ProtooTransport implements TransportPort {
     // Also checked at connect time; this covers IP literals, which the socket connects to without a lookup.
     const refused = await this.policy.refusal(request.wsUrl);
     if (refused) throw new VisionError('transport_failed', `the room server policy refuses ws_url: ${refused}`);
-    const room = await ProtooRoom.join(request, listener, signal, new InstructionRenderer(), this.options, (r) => this.open.delete(r));
+    const room = await ProtooRoom.join(request, listener, signal, new InstructionRenderer(Date.now, this.videoSize), this.options, (r) =>
+      this.open.delete(r),
+    );
     // A room that broke while joining has already released itself.
     if (!room.isReleased) this.open.set(room, request);
     return room;

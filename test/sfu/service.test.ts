@@ -50,7 +50,8 @@ describe('POST /join-call through the SFU', () => {
       const res = await service.join(joinBody(server.url('call-1', 'vision'), 'sfu-left'));
       assert.equal(res.status, 202);
       await waitUntil(() => bot.received.count >= 15, 10000, 'the instruction video at the subject');
-      assert.ok(lumaStats(bot.received.last!, 0, 10, 640, 60).std > 30, 'an instruction is drawn');
+      const seen = bot.received.last!;
+      assert.ok(lumaStats(seen, 0, 10, seen.width, 60).std > 30, 'an instruction is drawn');
       bot.close();
       const [callback] = await controller.waitForCallbacks('sfu-left', 1, 8000);
       assert.equal(callback.status, 'failure');

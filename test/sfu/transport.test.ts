@@ -9,8 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { VisionError } from '../../src/common/errors';
 import { configureLogger } from '../../src/observability/logger';
-import { VIDEO_HEIGHT, VIDEO_WIDTH } from '../../src/render/instruction-renderer';
+import { defaultsOf } from '../../src/config/env';
 import { ProtooTransport } from '../../src/transport/protoo-transport';
+import { transportEnv, transportSettings } from '../../src/transport/transport.env';
 import { joinRequest, loopbackTransport, TEST_REQUEST_TIMEOUT_S } from '../support/loopback-transport';
 import type { RoomConnection } from '../../src/transport/transport.port';
 import { fixture } from '../support/fixtures';
@@ -74,15 +75,19 @@ describe(ProtooTransport.name, () => {
       await waitUntil(() => bot.received.count >= 30, 10000, '30 frames at the bot');
       const seen = bot.received.last;
       assert.ok(seen);
-      assert.equal(seen.width, VIDEO_WIDTH);
-      assert.equal(seen.height, VIDEO_HEIGHT);
+      // The service's default size (INSTRUCTION_VIDEO_SIZE); positions below are in 640x480 layout units.
+      const size = transportSettings(defaultsOf(transportEnv)).videoSize;
+      assert.equal(seen.width, size.width);
+      assert.equal(seen.height, size.height);
+      const px = (v: number) => Math.round((v * size.width) / 640);
+      const at = (x0: number, y0: number, x1: number, y1: number) => lumaStats(seen, px(x0), px(y0), px(x1), px(y1));
       // The bot sends left dark (60), right bright (200); mirrored, the plain middle rows show it the other way.
-      const left = lumaStats(seen, 10, 200, 150, 320);
-      const right = lumaStats(seen, 490, 200, 630, 320);
+      const left = at(10, 200, 150, 320);
+      const right = at(490, 200, 630, 320);
       assert.ok(left.mean > 170 && right.mean < 90, `mirrored halves, got left ${left.mean.toFixed(0)} right ${right.mean.toFixed(0)}`);
       assert.ok(left.std < 12 && right.std < 12, 'plain regions are flat');
       // The instruction band: darkened background with white outlined text.
-      const band = lumaStats(seen, 0, 10, 640, 70);
+      const band = at(0, 10, 640, 70);
       assert.ok(band.std > 30, `instruction band has text (std ${band.std.toFixed(1)})`);
       assert.ok(band.mean < (left.mean + right.mean) / 2, 'instruction band is darkened');
     } finally {

@@ -2,13 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createCanvas } from '@napi-rs/canvas';
 import { Locales } from '../../src/common/locales';
-import { InstructionRenderer, TEXT_BOXES, VIDEO_HEIGHT, VIDEO_WIDTH } from '../../src/render/instruction-renderer';
+import { InstructionRenderer, TEXT_BOXES } from '../../src/render/instruction-renderer';
+import { VIDEO_SIZES, videoSize } from '../../src/render/instruction-screen';
 import { fitText, registerFont } from '../../src/render/text-layout';
 import { coverMap, drawMirrored, i420Size } from '../../src/render/i420-compose';
 import { lumaStats } from '../support/frame-marker';
 import type { I420Frame } from '../../src/common/image';
 
-const picture = (data: Uint8Array): I420Frame => ({ width: VIDEO_WIDTH, height: VIDEO_HEIGHT, data, timestampMs: 0 });
+/** The renderer's default size, which the pixel positions below are written for (the layout's units). */
+const VIDEO_WIDTH = 640;
+const VIDEO_HEIGHT = 480;
+const picture = (data: Uint8Array, width = VIDEO_WIDTH, height = VIDEO_HEIGHT): I420Frame => ({ width, height, data, timestampMs: 0 });
 
 /** Left half dark, right half bright, of any size. */
 function halves(width: number, height: number): I420Frame {
@@ -84,15 +88,21 @@ describe(InstructionRenderer.name, () => {
     }
   });
 
-  it('should mirror a 640x480 frame by reversing rows exactly as the lookup tables do', () => {
-    const frame = { width: 640, height: 480, timestampMs: 0, data: new Uint8Array(i420Size(640, 480)).map((_, i) => (i * 7919) % 251) };
-    const map = coverMap(640, 480, 640, 480);
-    assert.equal(map.mirrorOnly, true);
-    const fast = new Uint8Array(i420Size(640, 480));
-    const lookup = new Uint8Array(i420Size(640, 480));
-    drawMirrored(frame, map, fast);
-    drawMirrored(frame, { ...map, mirrorOnly: false }, lookup);
-    assert.deepEqual(fast, lookup);
+  it('should mirror (and crop) an unscaled frame by reversing rows exactly as the lookup tables do', () => {
+    for (const [w, h, outW, outH] of [
+      [640, 480, 640, 480],
+      [480, 480, 480, 360],
+      [640, 640, 480, 360],
+    ]) {
+      const frame = { width: w, height: h, timestampMs: 0, data: new Uint8Array(i420Size(w, h)).map((_, i) => (i * 7919) % 251) };
+      const map = coverMap(w, h, outW, outH);
+      assert.equal(map.crop !== undefined, w === outW, `${w}x${h}: unscaled`);
+      const fast = new Uint8Array(i420Size(outW, outH));
+      const lookup = new Uint8Array(i420Size(outW, outH));
+      drawMirrored(frame, map, fast);
+      drawMirrored(frame, { ...map, crop: undefined }, lookup);
+      assert.ok(Buffer.from(fast).equals(Buffer.from(lookup)), `${w}x${h} into ${outW}x${outH}`);
+    }
   });
 
   it('should cover-fit with the lookup tables sample for sample (packed stores, repeated rows copied)', () => {
@@ -164,22 +174,35 @@ describe(InstructionRenderer.name, () => {
     assert.ok(lumaStats(out, 490, 200, 630, 300).mean < 70);
   });
 
-  it('should draw the instruction, the challenge bar with its progress and a warning', () => {
-    const renderer = new InstructionRenderer();
-    renderer.setSubjectFrame(halves(640, 480));
-    renderer.setScreen({
-      phase: 'challenge',
-      text: 'Sonríe',
-      warning: 'Acércate a la cámara',
-      challenge: { index: 2, total: 3, endsAtMs: Date.now() + 7000, progress: 0.5 },
-    });
-    const out = picture(renderer.render());
-    assert.ok(lumaStats(out, 200, 10, 440, 45).std > 30, 'instruction text');
-    assert.ok(lumaStats(out, 60, 360, 580, 400).mean > 120, 'warning box');
-    // Progress 0.5: the bar's bottom edge is filled on the left half only (over the bright mirrored half).
-    const filled = lumaStats(out, 20, VIDEO_HEIGHT - 6, 300, VIDEO_HEIGHT - 2).mean;
-    const empty = lumaStats(out, 340, VIDEO_HEIGHT - 6, 620, VIDEO_HEIGHT - 2).mean;
-    assert.ok(Math.abs(filled - empty) > 40, `progress drawn (${filled.toFixed(0)} vs ${empty.toFixed(0)})`);
+  it('should draw the instruction, the challenge bar with its progress and a warning, at every video size (scaled)', () => {
+    for (const name of VIDEO_SIZES) {
+      const size = videoSize(name);
+      const renderer = new InstructionRenderer(Date.now, size);
+      assert.equal(renderer.width, size.width);
+      assert.equal(renderer.height, size.height);
+      renderer.setSubjectFrame(halves(640, 480));
+      renderer.setScreen({
+        phase: 'challenge',
+        text: 'Sonríe',
+        warning: 'Acércate a la cámara',
+        challenge: { index: 2, total: 3, endsAtMs: Date.now() + 7000, progress: 0.5 },
+      });
+      const data = renderer.render();
+      assert.equal(data.length, i420Size(size.width, size.height), name);
+      const out = picture(data, size.width, size.height);
+      // Positions in the layout's units (640x480 pixels).
+      const k = size.width / VIDEO_WIDTH;
+      const px = (v: number) => Math.round(v * k);
+      const at = (x0: number, y0: number, x1: number, y1: number) => lumaStats(out, px(x0), px(y0), px(x1), px(y1));
+      assert.ok(at(10, 200, 150, 300).mean > 190, `${name}: bright half on the left`);
+      assert.ok(at(490, 200, 630, 300).mean < 70, `${name}: dark half on the right`);
+      assert.ok(at(200, 10, 440, 45).std > 30, `${name}: instruction text`);
+      assert.ok(at(60, 360, 580, 400).mean > 120, `${name}: warning box`);
+      // Progress 0.5: the bar's bottom edge is filled on the left half only (over the bright mirrored half).
+      const filled = at(20, VIDEO_HEIGHT - 6, 300, VIDEO_HEIGHT - 2).mean;
+      const empty = at(340, VIDEO_HEIGHT - 6, 620, VIDEO_HEIGHT - 2).mean;
+      assert.ok(Math.abs(filled - empty) > 40, `${name}: progress drawn (${filled.toFixed(0)} vs ${empty.toFixed(0)})`);
+    }
   });
 
   it('should count a challenge down from its deadline on every frame, with no new screen shown', () => {
