@@ -1,13 +1,14 @@
 import { dirname, join } from 'node:path';
 import type { RawImage } from '../common/image';
-import { HUMAN_MODELS_DIR, humanTf, loadLocalGraphModel } from '../face/human/load-human';
+import { createHuman, HUMAN_MODELS_DIR, humanConfig, humanTf, loadLocalGraphModel } from '../face/human/load-human';
 import { checkCrop, Embedder, EMBEDDING_MODEL_SPECS, EmbeddingModelName } from './embedding-model';
 
 /**
  * The original TFJS models the ONNX files were converted from: the reference of the parity test and the TFJS column
- * of bench:match. Call after the TFJS backend is initialised (e.g. after the matcher's FaceDetector).
+ * of bench:match. Initialises TFJS's WASM backend through Human (with no model) when nothing else has.
  */
 export async function loadTfjsEmbedder(name: EmbeddingModelName): Promise<Embedder> {
+  if (humanTf().getBackend() !== 'wasm') await createHuman(humanConfig({ enabled: false }));
   const spec = EMBEDDING_MODEL_SPECS[name];
   const embed = name === 'faceapi' ? await faceApi() : await faceRes();
   return {
