@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { HumanFaceEngine } from '../src/face/human/human-face.engine';
+import { MediaPipeFaceEngine } from '../src/face/mediapipe/mediapipe-face.engine';
 import { TRACE_COLUMNS, toTraceRow, type Trace } from '../test/traces/trace';
 import { videoFrames } from '../test/support/video-frames';
 import { fixturesDir } from '../test/support/fixtures';
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const fpsAt = args.indexOf('--fps');
   const fps = fpsAt >= 0 ? Number(args[fpsAt + 1]) : 15;
   const filters = args.filter((_, i) => fpsAt < 0 || (i !== fpsAt && i !== fpsAt + 1));
-  const engine = HumanFaceEngine.create({ workers: 1 });
+  const engine = MediaPipeFaceEngine.create({ workers: 1 });
   try {
     await engine.ready();
     mkdirSync(TRACE_DIR, { recursive: true });
