@@ -1,6 +1,6 @@
 /**
  * bench:flows — N whole verifications at once, measured: the service in this process with its real adapters
- * (ProtooTransport, Human face engine, embedded matcher, HTTP references and callbacks), the demo controller, and
+ * (ProtooTransport, the MediaPipe face engine, embedded matcher, HTTP references and callbacks), the demo controller, and
  * in one child process the mediasoup room server with N cooperative responsive bots (two challenges each, blink
  * and open-close-mouth, genuine reference). Prints one JSON line.
  *

@@ -37,7 +37,7 @@ export class PadScorer {
 
   /** Loads both models on the CPU with one intra-op thread (the caller runs one scorer per worker thread). */
   static async load(dir = PAD_MODELS_DIR): Promise<PadScorer> {
-    const ort = await import('onnxruntime-node');
+    const ort = await import('../common/onnxruntime');
     const sessions: Session[] = [];
     for (const model of PAD_MODELS) {
       let bytes: Buffer;

@@ -8,7 +8,7 @@
  * 146-landmark subset; the head rotation is fitted to the canonical face.
  */
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../common/onnxruntime';
 import type { I420Frame } from '../../common/image';
 import type { FaceObservation } from '../face-observation';
 import { type MeshPoint, unitVector } from '../face-measures';
