@@ -1,9 +1,8 @@
 # Vision Service: multi-stage build on Debian slim with Node 20.
 # Everything the service needs at run time is inside the image; nothing is downloaded when it runs: the models in
 # models/ (the default face engine's MediaPipe models and the matcher's embeddings, as ONNX, run by
-# onnxruntime-node, whose CPU library ships in its npm package; the passive presentation-attack models),
-# FACE_ENGINE=human's in the @vladmandic/human package (node_modules), the font in assets/, the texts in
-# locales/. No browser.
+# onnxruntime-node, whose CPU library ships in its npm package; the passive presentation-attack models), the font
+# in assets/, the texts in locales/. No browser, no TFJS (only devDependencies use it; `npm prune` drops them).
 # Build: docker build -t vision-service .
 # Run next to a mediasoup room server: docker run --network host vision-service
 
@@ -23,7 +22,7 @@ RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 # A fixed glibc mmap threshold: onnxruntime's model loading frees tens of MB per session that glibc's sliding
-# threshold would keep in the heap for good (idle RSS ≈ 690 → 496 MB); frames (≤ 1.4 MB at 720p) stay below it.
+# threshold would keep in the heap for good (idle RSS 620 → 465 MB); frames (≤ 1.4 MB at 720p) stay below it.
 ENV NODE_ENV=production PORT=5000 HOST=0.0.0.0 MALLOC_MMAP_THRESHOLD_=2097152
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules node_modules

@@ -2,16 +2,14 @@
  * Speed of the face engine on a real clip. Prints one JSON line:
  * {"ms_per_frame_median","ms_per_frame_p95","fps_single_worker","fps_pool","rss_mb", ...}.
  * Single worker: frames one after another (round trip, I420 in → observation out). Pool: --streams concurrent
- * streams (default one per worker), each with one frame in flight, as concurrent flows would run; more streams than
- * workers interleave on a worker, which defeats Human's tracking caches (every model on every frame).
- * With --variants, prints instead one line per model set (single worker): what each model costs per frame.
- * --fps sets the decoding rate: 30 is a camera analysed in full, 2 what an overloaded flow gets (frames far apart
- * defeat Human's skip-if-unchanged caches).
- * --engine picks the engine (mediapipe, the default, or human); --variants is Human's.
+ * streams (default one per worker), each with one frame in flight, as concurrent flows would run (tracks are per
+ * stream, so more streams than workers interleave on a worker without sharing a track).
+ * --fps sets the decoding rate: 30 is a camera analysed in full, 2 what an overloaded flow gets.
+ * --engine picks the engine (FACE_ENGINES: mediapipe, the only one since Human was removed).
  * PAD: `pad_cpu_ms_per_scored_frame` is the scorer's CPU per scored frame in the same worker round-trip (every
  * frame scored, minus the run without); `fps_pool_pad` the pool with PAD scoring each stream at PAD_FPS.
- * Usage: npm run bench:face -- [--engine mediapipe|human] [--clip <video>] [--workers N] [--streams N] [--frames 150]
- *        [--fps 30] [--variants]
+ * Usage: npm run bench:face -- [--engine mediapipe] [--clip <video>] [--workers N] [--streams N] [--frames 150]
+ *        [--fps 30]
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +17,6 @@ import { parseArgs } from 'node:util';
 import type { I420Frame } from '../src/common/image';
 import { createNamedFaceEngine } from '../src/adapters';
 import { FACE_ENGINES, type FaceEngineName } from '../src/face/face.env';
-import { HumanFaceEngine, type HumanFaceEngineConfig } from '../src/face/human/human-face.engine';
 import type { WorkerFaceEngine } from '../src/face/worker-face-engine';
 import { loadConfig } from '../src/config/app-config';
 import { padScoreDue } from '../src/pad/pad-policy';
@@ -35,16 +32,6 @@ async function decode(file: string, count: number, fps: number): Promise<I420Fra
   return frames;
 }
 
-/** Model sets compared by --variants. */
-const VARIANTS: Record<string, Omit<HumanFaceEngineConfig, 'workers'>> = {
-  default: {},
-  'descriptor-every-frame': { descriptorEveryMs: 0, descriptorEveryFrames: 1 },
-  'no-descriptor': { descriptor: false },
-  'no-descriptor-no-emotion': { descriptor: false, emotion: false },
-  'no-descriptor-no-iris': { descriptor: false, iris: false },
-  'detector-mesh-only': { descriptor: false, emotion: false, iris: false },
-};
-
 const PAD_NEEDS = { eyes: true, smile: true, pad: true };
 
 /** Frames one after another through one worker: wall ms per frame, and CPU ms per frame of the whole process. */
@@ -58,7 +45,7 @@ async function singleWorker(frames: I420Frame[], create: () => WorkerFaceEngine,
     const cpu = process.cpuUsage();
     for (const frame of frames) {
       const started = performance.now();
-      // A copy: analyze moves the buffer, and the frames are reused by the next variant.
+      // A copy: analyze moves the buffer, and the frames are reused by the next run.
       await engine.analyze({ ...frame, data: frame.data.slice() }, 'bench', pad ? PAD_NEEDS : undefined);
       ms.push(performance.now() - started);
     }
@@ -77,32 +64,15 @@ async function main(): Promise<void> {
       frames: { type: 'string', default: '150' },
       fps: { type: 'string', default: '30' },
       streams: { type: 'string' },
-      variants: { type: 'boolean', default: false },
       engine: { type: 'string', default: FACE_ENGINES[0] },
     },
   });
   const engine = values.engine as FaceEngineName;
   if (!FACE_ENGINES.includes(engine)) throw new Error(`--engine must be one of ${FACE_ENGINES.join(', ')}`);
-  if (values.variants && engine !== 'human') throw new Error('--variants compares the models of --engine human');
   const workers = Number(values.workers);
   const streams = Number(values.streams ?? workers);
   const fps = Number(values.fps);
   const frames = await decode(values.clip, Number(values.frames), fps);
-  if (values.variants) {
-    for (const [variant, config] of Object.entries(VARIANTS)) {
-      const { ms, cpuMsPerFrame } = await singleWorker(frames, () => HumanFaceEngine.create({ workers: 1, ...config }));
-      console.log(
-        JSON.stringify({
-          variant,
-          ms_per_frame_median: round1(median(ms)),
-          cpu_ms_per_frame: round1(cpuMsPerFrame),
-          frames: frames.length,
-          fps,
-        }),
-      );
-    }
-    return;
-  }
   const { ms, cpuMsPerFrame } = await singleWorker(frames, () => createNamedFaceEngine(engine, { workers: 1 }));
   const withPad = await singleWorker(frames, () => createNamedFaceEngine(engine, { workers: 1 }), true);
   const plain = await poolRun(engine, workers, streams, frames, 0);

@@ -1,6 +1,6 @@
 /**
- * Runs the face engines (mediapipe: the default, ONNX in worker threads; tasks-vision: MediaPipe's own
- * FaceLandmarker in headless Chromium, the reference; human) on the same labelled fixture clips in one run and
+ * Runs the face engine (mediapipe: ONNX in worker threads) and its reference (tasks-vision: MediaPipe's own
+ * FaceLandmarker in headless Chromium) on the same labelled fixture clips in one run and
  * writes the comparison between the markers of docs/face-engines.md: for every labelled event, which engine's
  * challenge plugin detects it and when; then speed, CPU and memory on the same frames of one clip. Prints one
  * JSON line per engine (speed) and per event.
@@ -20,7 +20,7 @@ import { replayChallenge } from '../test/traces/trace';
 import { analyzeClip, median, videoFrames } from '../test/support/video-frames';
 
 /** In run order: RSS is the process's, so the lighter in-process engine goes first. */
-const ENGINES = ['mediapipe', 'tasks-vision', 'human'] as const;
+const ENGINES = ['mediapipe', 'tasks-vision'] as const;
 type EngineName = (typeof ENGINES)[number];
 type Engine = FaceAnalysisPort & { close(): Promise<void>; chromiumPid?: number };
 

@@ -89,7 +89,6 @@ function errorRates(model: EmbeddingModelName, samples: Sample[], verbose: boole
 
 async function main(): Promise<void> {
   const { dir, models, runtime, verbose } = parseArgs(process.argv.slice(2));
-  // The detector first: it initialises the TFJS backend the tfjs runtime needs.
   const detector = await FaceDetector.create();
   const embedders = await Promise.all(models.map((m) => loadEmbedder(m, runtime)));
   for (const e of embedders) await warmUpEmbedder(e);

@@ -1,7 +1,7 @@
 /**
  * Runs the real face engine over the fixture clips and writes test/traces/<clip>.json: compact per-frame numbers
  * (no images, no descriptors) that the challenge unit tests replay without the engine.
- * Usage: node dist/scripts/extract-traces.js [--engine mediapipe|human] [--fps 15] [clip-name-substring …]
+ * Usage: node dist/scripts/extract-traces.js [--engine mediapipe] [--fps 15] [clip-name-substring …]
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';

@@ -3,7 +3,7 @@
  * Prints one JSON line per challenge: {"challenge","passed","at_s","frames","ms_per_frame_median"}; with --pad the
  * engine also PAD-scores frames at PAD_FPS as a flow does (same worker round-trip) and every line gets the
  * replay's "frames_scored","score_median","window_min","suspect" (pad:score's fields).
- * Usage: npm run liveness:replay -- --clip <video> --challenge <id>[,<id>…] [--engine mediapipe|human] [--fps 15]
+ * Usage: npm run liveness:replay -- --clip <video> --challenge <id>[,<id>…] [--engine mediapipe] [--fps 15]
  *        [--start <s>] [--timeout <s>] [--pad]
  */
 import { parseArgs } from 'node:util';

@@ -1,7 +1,7 @@
 /**
  * Measures the face engines' observation box against BlazeFace's detector box (the box the PAD models are
  * calibrated for, docs/pad.md "Box calibration"): prints one JSON line per engine with the median ratios, i.e. the
- * MEDIAPIPE_TO_PAD / HUMAN_TO_PAD calibrations (src/pad/box-calibration.ts).
+ * MEDIAPIPE_TO_PAD calibration (src/pad/box-calibration.ts).
  * Usage: npm run pad:engine-box
  */
 import { createNamedFaceEngine } from '../src/adapters';

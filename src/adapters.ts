@@ -1,5 +1,4 @@
 import { ProtooTransport } from './transport/protoo-transport';
-import { HumanFaceEngine } from './face/human/human-face.engine';
 import { MediaPipeFaceEngine } from './face/mediapipe/mediapipe-face.engine';
 import { HttpCallbackAdapter } from './callbacks/http-callback.adapter';
 import type { CallbackPort } from './callbacks/callback.port';
@@ -40,21 +39,21 @@ export function createTransport(config: AppConfig): TransportPort {
   return ProtooTransport.fromConfig(config);
 }
 
-/**
- * The face engine in worker threads: MediaPipe's face landmarker models on onnxruntime (default), or
- * @vladmandic/human on TFJS-WASM (FACE_ENGINE=human; docs/face-engines.md compares them).
- */
+/** The face engine in worker threads: MediaPipe's face landmarker models on onnxruntime (docs/face-engines.md). */
 export function createFaceEngine(config: AppConfig): FaceAnalysisPort {
   const { engine, ...settings } = config.settings.face;
   return createNamedFaceEngine(engine, settings);
 }
 
-/** The face engine called `name`, with the settings both have (scripts and tests pick engines by name too). */
+/** The face engine called `name` (scripts and tests pick engines by name too; FACE_ENGINES has one today). */
 export function createNamedFaceEngine(
   name: FaceEngineName,
   settings: { workers: number; detectorSkipMs?: number; startTimeoutMs?: number },
 ): WorkerFaceEngine {
-  return name === 'human' ? HumanFaceEngine.create(settings) : MediaPipeFaceEngine.create(settings);
+  switch (name) {
+    case 'mediapipe':
+      return MediaPipeFaceEngine.create(settings);
+  }
 }
 
 /** The in-process matcher: a face embedding model on onnxruntime in worker threads (docs/matching.md). */

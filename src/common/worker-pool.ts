@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Transferable, Worker } from 'node:worker_threads';
 import { FailureReason, VisionError } from './errors';
+// Before any worker starts: the face and matcher workers load onnxruntime, which reads the process environment.
+import './ort-telemetry';
 import { PendingRequests } from './pending-requests';
 import { stopWorker, waitWorkerReady } from './worker-ready';
 

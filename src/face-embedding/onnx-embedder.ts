@@ -19,7 +19,7 @@ export function loadOnnxEmbedder(name: EmbeddingModelName): Promise<Embedder> {
 }
 
 async function create(name: EmbeddingModelName): Promise<Embedder> {
-  const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+  const ort = require('../common/onnxruntime') as typeof import('../common/onnxruntime');
   const spec = EMBEDDING_MODEL_SPECS[name];
   const session: Session = await ort.InferenceSession.create(spec.onnxFile, {
     executionProviders: ['cpu'],

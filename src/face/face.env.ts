@@ -1,15 +1,18 @@
 import { availableParallelism } from 'node:os';
 import { defaultsOf, type EnvValues, num, oneOf } from '../config/env';
 
-/** Names of the face engines (FACE_ENGINE, the scripts' --engine); the first is the default. */
-export const FACE_ENGINES = ['mediapipe', 'human'] as const;
+/**
+ * Names of the face engines (FACE_ENGINE, the scripts' --engine); the first is the default. One is left: Human on
+ * TFJS was removed (docs/face-engines.md); the setting stays so a configuration still naming it fails at start-up.
+ */
+export const FACE_ENGINES = ['mediapipe'] as const;
 export type FaceEngineName = (typeof FACE_ENGINES)[number];
 
 export const faceEnv = {
   FACE_ENGINE: oneOf(
     FACE_ENGINES,
     'mediapipe',
-    "Face engine: MediaPipe's face landmarker on onnxruntime, or Human on TFJS-WASM (docs/face-engines.md)",
+    "Face engine: MediaPipe's face landmarker on onnxruntime, the only one (human was removed; docs/face-engines.md)",
   ),
   FACE_WORKERS: num(0, 'Worker threads of the face engine; 0 means one per core', { min: 0, max: 64 }),
   FACE_DETECTOR_SKIP_MS: num(500, 'Longest the face detector is skipped in favour of mesh tracking; a second face shows up within this', {

@@ -5,7 +5,7 @@ import { withPadScore } from '../pad/pad-analysis';
 import type { AnalyseRequest, WorkerReply, WorkerRequest } from './worker-protocol';
 
 /**
- * The message loop of a face worker thread (both engines, on serveWorker): loads the analyser, then answers each
+ * The message loop of a face worker thread (on serveWorker): loads the analyser, then answers each
  * frame in arrival order, giving the frame's buffer back with the answer. A request that needs `pad` gets the PAD
  * score of its one face in the same answer (`padBox`: the engine's box → the models'; the scorer loads on first use).
  */

@@ -45,7 +45,7 @@ export const STREAM_IDLE_MS = 30_000;
 const FRAME_TIMEOUT_MS = 30_000;
 
 /**
- * FaceAnalysisPort on a pool of face worker threads (every engine's pool, a WorkerPool). Each frame's buffer is moved
+ * FaceAnalysisPort on a pool of face worker threads (a WorkerPool). Each frame's buffer is moved
  * to a worker (no copy) and put back into `frame.data` when `analyze` settles; frames of one stream (e.g. a flow id)
  * stick to one worker, which keeps that stream's tracking state. A dead worker is replaced; too many deaths and
  * the engine is broken.

@@ -45,8 +45,8 @@ export const DEFAULT_LIVENESS_SETTINGS: Omit<LivenessSettings, 'faceLostMs'> = {
   multipleFacesMs: 2000,
   // What 5 frames spanned at 10 fps; at 2 fps two frames half a second apart.
   steadyMs: 400,
-  // Human's faceres; livenessSettingsFor picks the running engine's model.
-  faceChangedDistance: FACE_CHANGED_DISTANCE.faceres,
+  // The default engine's describer (face-api); livenessSettingsFor picks the running engine's model.
+  faceChangedDistance: FACE_CHANGED_DISTANCE.faceapi,
   faceChangedReadings: 2,
   identityMaxAngleDeg: 25,
   minAnalysedFps: 2,
@@ -54,7 +54,7 @@ export const DEFAULT_LIVENESS_SETTINGS: Omit<LivenessSettings, 'faceLostMs'> = {
 
 /** The settings for an engine whose descriptors come from `descriptorModel`: face_changed's distance is per model. */
 export function livenessSettingsFor(descriptorModel: EmbeddingModelName | undefined, faceLostMs: number): LivenessSettings {
-  return { ...DEFAULT_LIVENESS_SETTINGS, faceChangedDistance: FACE_CHANGED_DISTANCE[descriptorModel ?? 'faceres'], faceLostMs };
+  return { ...DEFAULT_LIVENESS_SETTINGS, faceChangedDistance: FACE_CHANGED_DISTANCE[descriptorModel ?? 'faceapi'], faceLostMs };
 }
 
 /** Progress of one challenge, as shown by GET /flows/{id} and sent with details. */

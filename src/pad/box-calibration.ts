@@ -27,10 +27,8 @@ export function calibrateBox(box: FaceBox, calibration: BoxCalibration): FaceBox
 }
 
 /**
- * The face engines' observation boxes → BlazeFace's detector box (= the models' box, BLAZEFACE_TO_PAD being the
+ * The face engine's observation box → BlazeFace's detector box (= the models' box, BLAZEFACE_TO_PAD being the
  * identity): medians over 74–75 fixture frames with one face (webcam, replay and studio clips, 2 frames/s), by
  * `scripts/pad-engine-box.ts`; docs/pad.md "Box calibration". MediaPipe's box is 1.5× the mesh extent.
  */
 export const MEDIAPIPE_TO_PAD: BoxCalibration = { sx: 0.72, sy: 0.63, dx: 0, dy: 0.03 };
-/** Human's box is its detector's, padded. */
-export const HUMAN_TO_PAD: BoxCalibration = { sx: 0.62, sy: 0.61, dx: 0.01, dy: 0.03 };

@@ -44,7 +44,7 @@ export class PadScorer {
    * a subset to measure one alone (npm run eval:pad -- --model); the service fuses both.
    */
   static async load(dir = PAD_MODELS_DIR, models: readonly PadModel[] = PAD_MODELS): Promise<PadScorer> {
-    const ort = await import('onnxruntime-node');
+    const ort = await import('../common/onnxruntime');
     const sessions: Session[] = [];
     for (const model of models) {
       let bytes: Buffer;

@@ -1,6 +1,6 @@
 /**
  * The whole verification as users run it, every part real on 127.0.0.1: the mediasoup room server, Vision Service
- * (ProtooTransport, Human face engine, embedded matcher, HTTP references and callbacks), the demo controller, and
+ * (ProtooTransport, the MediaPipe face engine, embedded matcher, HTTP references and callbacks), the demo controller, and
  * a responsive subject bot that reads the current challenge from GET /flows/{id} and plays the clip stretch that
  * performs it. Flows of one test run side by side: fewer engine-heavy minutes, and the service is tested with
  * company.

@@ -10,7 +10,7 @@ import { fixture } from '../support/fixtures';
 /** The engine's only worker, reached into: nothing public kills one, which is the point. */
 const workerOf = (engine: MediaPipeFaceEngine) => (engine as unknown as { pool: WorkerPool<never, never> }).pool.members[0].worker;
 
-// A face worker of the default engine (the pool both engines share) that dies (out of memory, a native abort) is
+// A face worker of the engine that dies (out of memory, a native abort) is
 // replaced in process; past the respawn budget the engine is broken and /health, the liveness probe, says so, so
 // the orchestrator restarts the service.
 describe('a dead face worker', { timeout: 5 * 60_000 }, () => {

@@ -31,7 +31,6 @@ describe('ONNX embedding models vs their TFJS originals', { timeout: 5 * 60_000 
   const models = new Map<string, { onnx: Embedder; tfjs: Embedder }>();
 
   before(async () => {
-    // The detector initialises the TFJS backend the originals run on.
     const detector = await FaceDetector.create();
     for (const name of EMBEDDING_MODELS)
       models.set(name, { onnx: await loadEmbedder(name, 'onnx'), tfjs: await loadEmbedder(name, 'tfjs') });

@@ -11,11 +11,11 @@ import type { I420Frame } from '../../src/common/image';
 import { FACE_ENGINES } from '../../src/face/face.env';
 import { i420ToRgb } from '../../src/face/i420';
 import type { WorkerFaceEngine } from '../../src/face/worker-face-engine';
-import { calibrateBox, HUMAN_TO_PAD, MEDIAPIPE_TO_PAD } from '../../src/pad/box-calibration';
+import { calibrateBox, MEDIAPIPE_TO_PAD } from '../../src/pad/box-calibration';
 import { fixture } from '../support/fixtures';
 
 const NEEDS = { eyes: true, smile: true };
-const CALIBRATION = { mediapipe: MEDIAPIPE_TO_PAD, human: HUMAN_TO_PAD };
+const CALIBRATION = { mediapipe: MEDIAPIPE_TO_PAD };
 
 async function frames(dir: string, clip: string, start: number, count: number): Promise<I420Frame[]> {
   const out: I420Frame[] = [];

@@ -22,7 +22,7 @@ describe('PAD models rewritten for onnxruntime (models/minifasnet)', { timeout: 
   let detector: BlazeFace;
   const sessions: { original: InferenceSession; shipped: InferenceSession }[] = [];
   before(async () => {
-    ort = await import('onnxruntime-node');
+    ort = await import('../../src/common/onnxruntime');
     detector = await BlazeFace.load();
     const options = { executionProviders: ['cpu'], intraOpNumThreads: 1 };
     for (const model of PAD_MODELS)

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { I420Frame } from '../../src/common/image';
 import type { FaceAnalysisPort } from '../../src/face/face-analysis.port';
-import { HumanFaceEngine } from '../../src/face/human/human-face.engine';
+import { MediaPipeFaceEngine } from '../../src/face/mediapipe/mediapipe-face.engine';
+import type { WorkerFaceEngine } from '../../src/face/worker-face-engine';
 import { EmbeddedMatcher } from '../../src/matcher/embedded/embedded-matcher';
 import { DemoController } from '../../demo/demo-controller';
 import { RunningApp, startApp } from '../support/app';
@@ -38,7 +39,7 @@ describe('privacy: frames and embeddings are released when the flow ends', { tim
   const memory: { baseline?: NodeJS.MemoryUsage; after?: NodeJS.MemoryUsage } = {};
 
   /** The real engine, reporting what it hands out and what it gets back. */
-  function trackedFace(engine: HumanFaceEngine): FaceAnalysisPort & { close(): Promise<void> } {
+  function trackedFace(engine: WorkerFaceEngine): FaceAnalysisPort & { close(): Promise<void> } {
     return {
       ready: () => engine.ready(),
       async analyze(frame, stream, needs) {
@@ -87,7 +88,7 @@ describe('privacy: frames and embeddings are released when the flow ends', { tim
       tracker.track('subject frame', frame);
       if (holdNext) [held, holdNext] = [frame, false];
     };
-    const face = trackedFace(HumanFaceEngine.create({ workers: 1 }));
+    const face = trackedFace(MediaPipeFaceEngine.create({ workers: 1 }));
     const matcher = trackedMatcher(EmbeddedMatcher.create({ model: 'faceapi', workers: 1 }));
     service = await startApp(
       { CHALLENGES: 'blink', NUMBER_OF_GESTURES_TO_REQUEST: '1', INSTRUCTION_S: '0.3', RESULT_DISPLAY_S: '0', CALLBACK_MAX_ATTEMPTS: '1' },
@@ -113,7 +114,7 @@ describe('privacy: frames and embeddings are released when the flow ends', { tim
     const flows = FLOWS + 1;
     assert.ok(counts['subject frame'] >= flows * 30, JSON.stringify(counts));
     assert.ok(counts['frame buffer'] >= flows * 10 && counts['observation'] >= flows * 10, JSON.stringify(counts));
-    // The engine computes a descriptor about once a second (HumanFaceEngine descriptorEveryMs), not per frame.
+    // The engine computes a descriptor about once a second (MediaPipeFaceEngine descriptorEvery), not per frame.
     assert.ok(counts['face descriptor'] >= flows * 2, JSON.stringify(counts));
     assert.ok(counts['live capture'] >= flows * 3, JSON.stringify(counts));
     assert.ok(counts['embedding vector'] >= flows * 4 && counts['reference image'] === flows, JSON.stringify(counts));

@@ -29,7 +29,7 @@ export class BlazeFace {
   ) {}
 
   static async load(): Promise<BlazeFace> {
-    const ort = await import('onnxruntime-node');
+    const ort = await import('../../src/common/onnxruntime');
     if (!existsSync(MODEL)) throw new Error(`${MODEL} is missing (the converted MediaPipe detector, committed with the ONNX face engine)`);
     return new BlazeFace(ort, await ort.InferenceSession.create(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1 }));
   }

@@ -1,4 +1,4 @@
-/** The real-footage cases every face engine must pass (FACE_ENGINE=mediapipe, the default, and human). */
+/** The real-footage cases the face engine must pass (test/mediapipe runs them on FACE_ENGINE=mediapipe). */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../src/common/onnxruntime';
 import sharp from 'sharp';
 import { fixture, REPO_ROOT } from './fixtures';
 import { seededRandom } from './random';

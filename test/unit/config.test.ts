@@ -68,6 +68,12 @@ describe('configuration', () => {
     );
   });
 
+  it('should refuse FACE_ENGINE=human (removed) at start-up rather than run another engine', () => {
+    assert.throws(
+      () => loadConfig({ FACE_ENGINE: 'human' }),
+      (error: unknown) => error instanceof ConfigError && /FACE_ENGINE: must be one of mediapipe, got "human"/.test(error.message),
+    );
+  });
   it('should size MAX_CONCURRENT_FLOWS to the machine unless set', () => {
     assert.equal(loadConfig({}).server.MAX_CONCURRENT_FLOWS, FLOWS_PER_CORE * availableParallelism());
     assert.equal(loadConfig({ MAX_CONCURRENT_FLOWS: '3' }).server.MAX_CONCURRENT_FLOWS, 3);

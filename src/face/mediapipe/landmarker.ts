@@ -8,7 +8,7 @@
  * 146-landmark subset; the head rotation is fitted to the canonical face.
  */
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../common/onnxruntime';
 import type { I420Frame } from '../../common/image';
 import type { FaceObservation } from '../face-observation';
 import { type MeshPoint, unitVector } from '../face-measures';
@@ -16,7 +16,7 @@ import { loadCanonicalFace } from './canonical-face';
 import { cropI420, type ValueRange } from './crop';
 import { decodeDetections, DETECTOR_SIZE, type Detection, ssdAnchors, weightedNms } from './detector';
 import { type CanonicalFace, fitRotation } from './head-pose';
-import { type MeshFace, toObservation } from './mesh-observation';
+import { headAngles, type MeshFace, toObservation } from './mesh-observation';
 import { letterboxRoi, projectPoint, type Roi, roiFromBox, roiFromLandmarks } from './roi';
 
 /** Where the models live: models/face_landmarker at the repository (or image) root. */
@@ -104,6 +104,26 @@ export interface LandmarkerOptions {
   maxStreams: number;
   /** A track without a frame for this long (wall clock) is dropped: its flow ended. */
   streamIdleMs: number;
+}
+
+/** One face of a still image: the detector's box and score, the mesh in it, the head pose. */
+export interface StillFace {
+  /** x, y, width, height in image pixels. */
+  box: [number, number, number, number];
+  score: number;
+  mesh: MeshPoint[];
+  yawDeg: number;
+  pitchDeg: number;
+}
+
+/** A detector face in frame pixels, with the crop the mesh reads it from. */
+interface FoundFace {
+  cx: number;
+  cy: number;
+  side: number;
+  roi: Roi;
+  score: number;
+  box: [number, number, number, number];
 }
 
 /** One stream's tracking state. */
@@ -212,6 +232,21 @@ export class FaceLandmarker {
     return { faces: [{ mesh: face.mesh, blendshapes, rotation, score: face.presence, descriptor }], faceCount: 1 + track.others };
   }
 
+  /**
+   * Every face of a still image (no track, nothing kept between calls), largest first, at most `maxFaces`: the
+   * detector on the whole image, then the mesh on each face's crop; a face the mesh does not confirm is left out.
+   */
+  async stillFaces(image: I420Frame, maxFaces: number): Promise<StillFace[]> {
+    const found = (await this.runDetector(image)).sort((a, b) => b.side - a.side).slice(0, maxFaces);
+    const faces: StillFace[] = [];
+    for (const f of found) {
+      const face = await this.runMesh(image, f.roi);
+      if (!face) continue;
+      faces.push({ box: f.box, score: f.score, mesh: face.mesh, ...headAngles(fitRotation(this.canonical, face.mesh)) });
+    }
+    return faces;
+  }
+
   /** The stream's track, dropping tracks idle for streamIdleMs and the least recent beyond maxStreams. */
   private track(stream: string | undefined): Track {
     const now = performance.now();
@@ -233,13 +268,7 @@ export class FaceLandmarker {
    * largest face becomes the track.
    */
   private async detect(frame: I420Frame, track: Track): Promise<void> {
-    const letterbox = letterboxRoi(frame.width, frame.height);
-    const input = cropI420(frame, letterbox, DETECTOR_SIZE, this.detector.range, this.detectorInput);
-    const result = await this.detector.session.run({ [this.detector.input]: this.tensor(input, this.detector) });
-    const n = this.anchors.length;
-    const faces = weightedNms(
-      decodeDetections(output(result, 'regressors', n * 16), output(result, 'classificators', n), this.anchors),
-    ).map((d) => toFrame(d, letterbox));
+    const faces = await this.runDetector(frame);
     track.detectedMs = frame.timestampMs;
     if (track.roi) {
       const roi = track.roi;
@@ -249,6 +278,17 @@ export class FaceLandmarker {
     const largest = faces.reduce<(typeof faces)[number] | undefined>((a, b) => (!a || b.side > a.side ? b : a), undefined);
     track.roi = largest?.roi;
     track.others = Math.max(0, faces.length - 1);
+  }
+
+  /** The detector on the letterboxed frame: its faces in frame pixels. */
+  private async runDetector(frame: I420Frame): Promise<FoundFace[]> {
+    const letterbox = letterboxRoi(frame.width, frame.height);
+    const input = cropI420(frame, letterbox, DETECTOR_SIZE, this.detector.range, this.detectorInput);
+    const result = await this.detector.session.run({ [this.detector.input]: this.tensor(input, this.detector) });
+    const n = this.anchors.length;
+    return weightedNms(decodeDetections(output(result, 'regressors', n * 16), output(result, 'classificators', n), this.anchors)).map((d) =>
+      toFrame(d, letterbox),
+    );
   }
 
   /** The mesh in `roi`: 478 points in frame pixels and the presence score, or undefined when no face is there. */
@@ -294,10 +334,17 @@ export class FaceLandmarker {
 }
 
 /** A detection from the letterboxed input's coordinates to frame pixels, with its crop. */
-function toFrame(d: Detection, letterbox: Roi): { cx: number; cy: number; side: number; roi: Roi } {
+function toFrame(d: Detection, letterbox: Roi): FoundFace {
   const [x0, y0] = projectPoint(letterbox, d.x0, d.y0);
   const [x1, y1] = projectPoint(letterbox, d.x1, d.y1);
   const eyeR = projectPoint(letterbox, d.keypoints[0][0], d.keypoints[0][1]);
   const eyeL = projectPoint(letterbox, d.keypoints[1][0], d.keypoints[1][1]);
-  return { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, side: Math.max(x1 - x0, y1 - y0), roi: roiFromBox({ x0, y0, x1, y1 }, eyeR, eyeL) };
+  return {
+    cx: (x0 + x1) / 2,
+    cy: (y0 + y1) / 2,
+    side: Math.max(x1 - x0, y1 - y0),
+    roi: roiFromBox({ x0, y0, x1, y1 }, eyeR, eyeL),
+    score: d.score,
+    box: [x0, y0, x1 - x0, y1 - y0],
+  };
 }

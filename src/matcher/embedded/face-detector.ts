@@ -1,8 +1,8 @@
-import type { Human } from '@vladmandic/human';
 import type { RawImage } from '../../common/image';
-import { createHuman, humanConfig, humanTf } from '../../face/human/load-human';
 import type { Point } from '../../face-embedding/align';
 import { meshEyeCentres } from '../../face-embedding/mesh-eyes';
+import { rgbToI420 } from '../../face/i420';
+import { FaceLandmarker } from '../../face/mediapipe/landmarker';
 
 /** One face found in a still image, in the image's pixels. */
 export interface DetectedFace {
@@ -19,7 +19,7 @@ export interface DetectedFace {
 /** Border added around an image in which no face was found: tight face crops lack the context the detector needs. */
 const RETRY_PADDING = 0.3;
 
-/** Drops detections whose centre lies inside a larger kept one (Human reports some faces twice when rotating). */
+/** Drops faces whose centre lies inside a larger kept one (a small false detection on a face the NMS kept apart). */
 function dedupe(faces: DetectedFace[]): DetectedFace[] {
   const kept: DetectedFace[] = [];
   for (const face of [...faces].sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])) {
@@ -31,9 +31,10 @@ function dedupe(faces: DetectedFace[]): DetectedFace[] {
   return kept;
 }
 
+/** The image as RGB inside a black border, one more black column or row where a side would be odd (I420 needs even). */
 function pad(image: RawImage, border: number): RawImage {
-  const width = image.width + 2 * border;
-  const height = image.height + 2 * border;
+  const width = (image.width + 2 * border + 1) & ~1;
+  const height = (image.height + 2 * border + 1) & ~1;
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < image.height; y++) {
     for (let x = 0; x < image.width; x++) {
@@ -47,22 +48,19 @@ function pad(image: RawImage, border: number): RawImage {
   return { width, height, channels: 3, data };
 }
 
-/** Face detection with eye landmarks on still images: Human's BlazeFace + FaceMesh, no frame-to-frame caching. */
+/** Faces looked for in one image at most. */
+const MAX_FACES = 5;
+
+/**
+ * Face detection with eye landmarks on still images: the face engine's MediaPipe models on onnxruntime (BlazeFace,
+ * then the 478-point mesh on each face's rotated crop, so eye landmarks stay good on tilted heads). No TFJS.
+ */
 export class FaceDetector {
-  private constructor(private readonly human: Human) {}
+  private constructor(private readonly landmarker: FaceLandmarker) {}
 
   static async create(): Promise<FaceDetector> {
-    const config = humanConfig({
-      // rotation: the mesh runs on an upright crop, so eye landmarks stay good on tilted heads.
-      detector: { rotation: true, maxDetected: 5, minConfidence: 0.5, skipFrames: 0, skipTime: 0 },
-      mesh: { enabled: true },
-      iris: { enabled: false },
-      emotion: { enabled: false },
-      description: { enabled: false },
-    });
-    // Stills are unrelated to each other: never reuse a previous image's detections.
-    const human = await createHuman({ ...config, cacheSensitivity: 0 });
-    return new FaceDetector(human);
+    // Stills are unrelated to each other: no stream, so no track is kept between images.
+    return new FaceDetector(await FaceLandmarker.load({ detectorSkipMs: 0, maxStreams: 1, streamIdleMs: 0 }));
   }
 
   /** Faces of the image, largest first; retries once with a border when none is found. */
@@ -80,30 +78,13 @@ export class FaceDetector {
   }
 
   private async detectOnce(image: RawImage): Promise<DetectedFace[]> {
-    const tf = humanTf();
-    const rgb = image.channels === 3 ? image : pad(image, 0);
-    const input = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32');
-    try {
-      const result = await this.human.detect(input as never);
-      if (result.error) throw new Error(result.error);
-      const faces: DetectedFace[] = [];
-      for (const face of result.face) {
-        if (face.mesh.length < 468) continue;
+    const even = image.width % 2 || image.height % 2 ? pad(image, 0) : image;
+    const faces = await this.landmarker.stillFaces(rgbToI420(even), MAX_FACES);
+    return dedupe(
+      faces.map((face) => {
         const eyes = meshEyeCentres(face.mesh);
-        const angle = face.rotation?.angle ?? { yaw: 0, pitch: 0 };
-        const deg = (rad: number) => (rad * 180) / Math.PI;
-        faces.push({
-          box: face.box,
-          score: face.score,
-          leftEye: eyes.left,
-          rightEye: eyes.right,
-          yawDeg: deg(angle.yaw),
-          pitchDeg: deg(angle.pitch),
-        });
-      }
-      return dedupe(faces);
-    } finally {
-      input.dispose();
-    }
+        return { box: face.box, score: face.score, leftEye: eyes.left, rightEye: eyes.right, yawDeg: face.yawDeg, pitchDeg: face.pitchDeg };
+      }),
+    );
   }
 }

@@ -13,8 +13,17 @@ void serveWorker<EmbedRequest, MatcherWorkerReply>(
       const image = { width: request.width, height: request.height, channels: request.channels, data: new Uint8Array(request.buffer) };
       const result = await embedder.embed(image);
       const { faces, detectMs, embedMs } = result;
-      return { answer: { type: 'result', id: request.id, faces, embedding: result.embedding ?? null, detectMs, embedMs } };
+      const answer = {
+        type: 'result',
+        id: request.id,
+        faces,
+        embedding: result.embedding ?? null,
+        detectMs,
+        embedMs,
+        buffer: request.buffer,
+      } as const;
+      return { answer, transfer: [request.buffer] };
     };
   },
-  (request, message) => ({ answer: { type: 'error', id: request.id, message } }),
+  (request, message) => ({ answer: { type: 'error', id: request.id, message, buffer: request.buffer }, transfer: [request.buffer] }),
 );
