@@ -67,8 +67,8 @@ def notes(task_bytes, files, rows, ops):
         "How: the TFLite flatbuffers are read directly; float16 weights (DEQUANTIZE ops) are folded into float32",
         "constants; each TFLite op maps to ONNX ops (opset 13), 4-D activations laid out NCHW inside the graph with",
         "the inputs and outputs kept in the TFLite layout (NHWC images) under the TFLite tensor names; PRELU is",
-        "written as α·x + (1−α)·relu(x) with 1×1 depthwise convolutions (onnxruntime's PRelu kernel is slower and",
-        "input dependent). TFLite ops used:",
+        "written as x + sign(1−α)·relu(−|1−α|·x) with two 1×1 depthwise convolutions (onnxruntime's PRelu kernel",
+        "is slower and input dependent). TFLite ops used:",
         ", ".join(ops) + ".",
         "",
     ]
