@@ -65,10 +65,10 @@ def notes(task_bytes, files, rows, ops):
         "converted by this repository; they carry the same licence.",
         "",
         "How: the TFLite flatbuffers are read directly; float16 weights (DEQUANTIZE ops) are folded into float32",
-        "constants; each TFLite op maps to ONNX ops (opset 13), 4-D activations laid out NCHW inside the graph and",
+        "constants; each TFLite op maps to ONNX ops (opset 17), 4-D activations laid out NCHW inside the graph and",
         "image inputs NCHW (planar RGB), the outputs kept in the TFLite layout, under the TFLite tensor names; PRELU is",
         "written as x + sign(1−α)·relu(−|1−α|·x) with two 1×1 depthwise convolutions (onnxruntime's PRelu kernel",
-        "is slower and input dependent). TFLite ops used:",
+        "is slower and input dependent); a decomposed layer norm becomes one LayerNormalization. TFLite ops used:",
         ", ".join(ops) + ".",
         "",
     ]

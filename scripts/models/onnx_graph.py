@@ -7,7 +7,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from tflite import ConvertError
 
-OPSET = 13
+OPSET = 17  # LayerNormalization
 NHWC_TO_NCHW = [0, 3, 1, 2]
 NCHW_TO_NHWC = [0, 2, 3, 1]
 # Native (NHWC) axis → axis of the NCHW copy.
@@ -352,6 +352,7 @@ class Converter:
             t = g.tensors[i]
             self._rename(self.value(i, "n"), t.name)
             outputs.append(helper.make_tensor_value_info(t.name, ONNX_TYPES[t.dtype], t.shape))
+        self._fuse_layer_norms()
         self._prune([o.name for o in outputs])
         graph = helper.make_graph(self.nodes, self.name, inputs, outputs,
                                   list(self.initializers.values()))
@@ -360,6 +361,59 @@ class Converter:
         model.ir_version = 8
         onnx.checker.check_model(model, full_check=True)
         return model
+
+    def _fuse_layer_norms(self):
+        """TFLite's decomposed layer norm over the last axis, (x − mean)·γ/√(var + ε) written as
+        x·s + (−mean)·s with s = γ/√(var + ε) (12 ops, the blendshape model's 9 of them), as one LayerNormalization:
+        onnxruntime spends a few µs per node whatever its size, so that model was mostly overhead."""
+        producer = {o: n for n in self.nodes for o in n.output}
+        consts = {k: numpy_helper.to_array(v) for k, v in self.initializers.items()}
+        ranks = {}  # value name → rank, from ONNX shape inference over the graph so far
+        if any(n.op_type == "ReduceMean" for n in self.nodes):
+            inputs = [helper.make_tensor_value_info(self.g.tensors[i].name, ONNX_TYPES[self.g.tensors[i].dtype], None)
+                      for i in self.g.inputs]
+            probe = helper.make_model(helper.make_graph(self.nodes, "probe", inputs, [], list(self.initializers.values())),
+                                      opset_imports=[helper.make_opsetid("", OPSET)])
+            for v in onnx.shape_inference.infer_shapes(probe).graph.value_info:
+                ranks[v.name] = len(v.type.tensor_type.shape.dim)
+
+        def made(value, op_type):
+            n = producer.get(value)
+            return n if n is not None and n.op_type == op_type else None
+
+        def last_axis_mean(n, x):
+            axes = [a.ints for a in n.attribute if a.name == "axes"]
+            return n.input[0] == x and axes and x in ranks and list(axes[0]) == [ranks[x] - 1]
+
+        replaced = {}
+        for add in self.nodes:
+            if add.op_type != "Add":
+                continue
+            left, right = (made(v, "Mul") for v in add.input)
+            if left is None or right is None:
+                continue
+            neg = made(right.input[0], "Neg")
+            if neg is None:
+                continue
+            x, scale = left.input
+            mean = made(neg.input[0], "ReduceMean")
+            scaled = made(scale, "Mul")
+            if mean is None or scaled is None or right.input[1] != scale or not last_axis_mean(mean, x):
+                continue
+            recip, gamma = scaled.input
+            root = made(recip, "Reciprocal") and made(made(recip, "Reciprocal").input[0], "Sqrt")
+            plus = root and made(root.input[0], "Add")
+            var = plus and made(plus.input[0], "ReduceMean")
+            square = var and made(var.input[0], "Mul")
+            diff = square and made(square.input[0], "Sub")
+            if not (var and square.input[0] == square.input[1] and diff and list(diff.input) == [x, mean.output[0]]
+                    and last_axis_mean(var, square.output[0]) and plus.input[1] in consts and gamma in consts):
+                continue
+            ln = helper.make_node("LayerNormalization", [x, self.constant(consts[gamma].reshape(-1).astype(np.float32), "w")],
+                                  [add.output[0]], name=f"LayerNormalization_{add.name}", axis=-1,
+                                  epsilon=float(consts[plus.input[1]].reshape(-1)[0]))
+            replaced[id(add)] = ln
+        self.nodes = [replaced.get(id(n), n) for n in self.nodes]
 
     def _rename(self, old, new):
         for n in self.nodes:
