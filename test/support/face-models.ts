@@ -52,11 +52,11 @@ export function onnxSession(name: ModelName): Promise<ort.InferenceSession> {
 }
 
 /**
- * Runs an ONNX session on inputs in graph-input order, given as TFLite takes them (`shapes`: NHWC images, which
- * are handed to the ONNX graph planar, NCHW); outputs in graph-output order.
+ * The feeds of an ONNX session for inputs in graph-input order, given as TFLite takes them (`shapes`: NHWC images,
+ * which the ONNX graphs take planar, NCHW).
  */
-export async function runOnnx(session: ort.InferenceSession, inputs: Float32Array[], shapes: number[][]): Promise<Float32Array[]> {
-  const feeds = Object.fromEntries(
+export function onnxFeeds(session: ort.InferenceSession, inputs: Float32Array[], shapes: number[][]): Record<string, ort.Tensor> {
+  return Object.fromEntries(
     session.inputNames.map((n, i) => {
       const [b, h, w, c] = shapes[i];
       return [
@@ -67,7 +67,11 @@ export async function runOnnx(session: ort.InferenceSession, inputs: Float32Arra
       ];
     }),
   );
-  const out = await session.run(feeds);
+}
+
+/** Runs an ONNX session on inputs as onnxFeeds takes them; outputs in graph-output order. */
+export async function runOnnx(session: ort.InferenceSession, inputs: Float32Array[], shapes: number[][]): Promise<Float32Array[]> {
+  const out = await session.run(onnxFeeds(session, inputs, shapes));
   return session.outputNames.map((n) => out[n].data as Float32Array);
 }
 
