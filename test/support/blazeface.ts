@@ -38,7 +38,7 @@ export class BlazeFace {
   async detect(source: PadSource): Promise<DetectedFace[]> {
     const letterbox = letterboxRoi(source.width, source.height);
     this.sampleLetterbox(source, letterbox);
-    const out = await this.session.run({ input: new this.ort.Tensor('float32', this.input, [1, DETECTOR_SIZE, DETECTOR_SIZE, 3]) });
+    const out = await this.session.run({ input: new this.ort.Tensor('float32', this.input, [1, 3, DETECTOR_SIZE, DETECTOR_SIZE]) });
     const detections = decodeDetections(out.regressors.data as Float32Array, out.classificators.data as Float32Array, ANCHORS);
     return weightedNms(detections).map((d) => {
       const [x0, y0] = projectPoint(letterbox, d.x0, d.y0);
@@ -51,24 +51,22 @@ export class BlazeFace {
     await this.session.release();
   }
 
-  /** The letterboxed frame as the model's NHWC RGB −1..1 input; the border reads black (−1). */
+  /** The letterboxed frame as the model's planar (NCHW) RGB −1..1 input; the border reads black (−1). */
   private sampleLetterbox(source: PadSource, letterbox: Roi): void {
     const step = letterbox.width / DETECTOR_SIZE;
     const left = letterbox.cx - letterbox.width / 2 - 0.5;
     const top = letterbox.cy - letterbox.height / 2 - 0.5;
     const read = pixelReader(source);
     const rgb: [number, number, number] = [0, 0, 0];
+    const plane = DETECTOR_SIZE * DETECTOR_SIZE;
     for (let row = 0; row < DETECTOR_SIZE; row++) {
       const y = top + (row + 0.5) * step;
       for (let col = 0; col < DETECTOR_SIZE; col++) {
         const x = left + (col + 0.5) * step;
-        const o = (row * DETECTOR_SIZE + col) * 3;
-        if (x < -0.5 || y < -0.5 || x > source.width - 0.5 || y > source.height - 0.5) {
-          this.input.fill(-1, o, o + 3);
-          continue;
-        }
-        read(x, y, rgb);
-        for (let c = 0; c < 3; c++) this.input[o + c] = rgb[c] / 127.5 - 1;
+        const o = row * DETECTOR_SIZE + col;
+        const outside = x < -0.5 || y < -0.5 || x > source.width - 0.5 || y > source.height - 0.5;
+        if (!outside) read(x, y, rgb);
+        for (let c = 0; c < 3; c++) this.input[c * plane + o] = outside ? -1 : rgb[c] / 127.5 - 1;
       }
     }
   }

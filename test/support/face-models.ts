@@ -6,17 +6,37 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import * as ort from '../../src/common/onnxruntime';
 import sharp from 'sharp';
 import { fixture, REPO_ROOT } from './fixtures';
 import { seededRandom } from './random';
-import { zipEntry } from '../../src/face/mediapipe/canonical-face';
 import { ssdAnchors } from '../../src/face/mediapipe/detector';
 import { BLENDSHAPE_LANDMARKS } from '../../src/face/mediapipe/landmarker';
 
 export const MODEL_DIR = join(REPO_ROOT, 'models', 'face_landmarker');
 export const MODEL_NAMES = ['face_detector', 'face_landmarks_detector', 'face_blendshapes'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** The bytes of one entry of a zip file (the .task bundle), found through its central directory (stored or deflated). */
+function zipEntry(zip: Buffer, name: string): Buffer {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0) throw new Error('the model bundle is not a zip file');
+  const entries = zip.readUInt16LE(end + 10);
+  for (let at = zip.readUInt32LE(end + 16), i = 0; i < entries; i++) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    if (zip.toString('utf8', at + 46, at + 46 + nameLength) === name) {
+      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+      const data = zip.subarray(start, start + size);
+      return method === 0 ? data : inflateRawSync(data);
+    }
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  throw new Error(`${name} not found in the model bundle`);
+}
 
 export function tfliteModel(name: ModelName): Buffer {
   return zipEntry(readFileSync(join(MODEL_DIR, 'face_landmarker.task')), `${name}.tflite`);
@@ -31,10 +51,27 @@ export function onnxSession(name: ModelName): Promise<ort.InferenceSession> {
   });
 }
 
-/** Runs an ONNX session on inputs in graph-input order; outputs in graph-output order. */
+/**
+ * The feeds of an ONNX session for inputs in graph-input order, given as TFLite takes them (`shapes`: NHWC images,
+ * which the ONNX graphs take planar, NCHW).
+ */
+export function onnxFeeds(session: ort.InferenceSession, inputs: Float32Array[], shapes: number[][]): Record<string, ort.Tensor> {
+  return Object.fromEntries(
+    session.inputNames.map((n, i) => {
+      const [b, h, w, c] = shapes[i];
+      return [
+        n,
+        shapes[i].length === 4
+          ? new ort.Tensor('float32', toPlanar(inputs[i], h * w, c), [b, c, h, w])
+          : new ort.Tensor('float32', inputs[i], shapes[i]),
+      ];
+    }),
+  );
+}
+
+/** Runs an ONNX session on inputs as onnxFeeds takes them; outputs in graph-output order. */
 export async function runOnnx(session: ort.InferenceSession, inputs: Float32Array[], shapes: number[][]): Promise<Float32Array[]> {
-  const feeds = Object.fromEntries(session.inputNames.map((n, i) => [n, new ort.Tensor('float32', inputs[i], shapes[i])]));
-  const out = await session.run(feeds);
+  const out = await session.run(onnxFeeds(session, inputs, shapes));
   return session.outputNames.map((n) => out[n].data as Float32Array);
 }
 
@@ -78,6 +115,13 @@ function loadTfliteModule(): Promise<TfliteModule> {
   };
   tfliteModule ??= factory({ wasmBinary: readFileSync(join(dir, 'tflite_web_api_cc_simd.wasm')), print: quiet, printErr: quiet });
   return tfliteModule;
+}
+
+/** An interleaved (HWC) image tensor of `pixels` pixels as planes (CHW). */
+function toPlanar(data: Float32Array, pixels: number, channels: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let p = 0; p < pixels; p++) for (let c = 0; c < channels; c++) out[c * pixels + p] = data[p * channels + c];
+  return out;
 }
 
 /** The original .tflite model on TFLite's WASM runtime. */

@@ -92,21 +92,23 @@ describe('MediaPipe pipeline math', () => {
     assert.deepEqual([next.cx, next.cy, next.width, next.height], [150, 175, 225, 225]);
   });
 
-  test('crop samples the I420 frame bilinearly in RGB, rotated, black outside, into the model range', () => {
+  test('crop samples the I420 frame bilinearly in planar RGB, rotated, black outside, into the model range', () => {
     // Left half red, right half blue.
     const rgb = new Uint8Array(64 * 32 * 3);
     for (let i = 0; i < 64 * 32; i++) rgb.set(i % 64 < 32 ? [220, 20, 20] : [20, 20, 220], i * 3);
     const frame = rgbToI420({ width: 64, height: 32, channels: 3, data: rgb });
     const out = new Float32Array(4 * 4 * 3);
+    // Pixel (col, row) of channel c (R 0, G 1, B 2) is at c·16 + row·4 + col.
+    const rgbAt = (i: number) => [out[i], out[16 + i], out[32 + i]];
     cropI420(frame, { cx: 32, cy: 16, width: 32, height: 32, angle: 0 }, 4, { min: 0, max: 1 }, out);
-    assert.ok(out[0] > 0.75 && out[2] < 0.2, `left is red: ${out.slice(0, 3)}`);
-    assert.ok(out[9] < 0.2 && out[11] > 0.75, `right is blue: ${out.slice(9, 12)}`);
+    assert.ok(out[0] > 0.75 && out[32] < 0.2, `left is red: ${rgbAt(0)}`);
+    assert.ok(out[3] < 0.2 && out[35] > 0.75, `right is blue: ${rgbAt(3)}`);
     // Rotated by 180°: the crop's left column reads the frame's right.
     cropI420(frame, { cx: 32, cy: 16, width: 32, height: 32, angle: Math.PI }, 4, { min: 0, max: 1 }, out);
-    assert.ok(out[0] < 0.2 && out[2] > 0.75);
+    assert.ok(out[0] < 0.2 && out[32] > 0.75);
     // Outside the frame: black at the range's minimum.
     cropI420(frame, { cx: 32, cy: 16, width: 128, height: 128, angle: 0 }, 4, { min: -1, max: 1 }, out);
-    assert.deepEqual([...out.slice(0, 3)], [-1, -1, -1]);
+    assert.deepEqual(rgbAt(0), [-1, -1, -1]);
   });
 
   test('the Jacobi eigen-solver finds the largest eigenvector of a symmetric 4×4 matrix', () => {

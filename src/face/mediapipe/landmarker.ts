@@ -138,7 +138,7 @@ interface Track {
   seenMs: number;
 }
 
-/** A loaded image model: its NHWC RGB input's size and value range. */
+/** A loaded image model: its planar (NCHW) RGB input's size and value range. */
 interface Model {
   session: ort.InferenceSession;
   input: string;
@@ -190,7 +190,7 @@ export class FaceLandmarker {
       loadModel('face_landmarks_detector.onnx', MESH_SIZE, { min: 0, max: 1 }),
       ort.InferenceSession.create(join(MODELS_DIR, 'face_blendshapes.onnx'), SESSION_OPTIONS),
     ]);
-    const canonical = loadCanonicalFace(join(MODELS_DIR, 'face_landmarker.task'));
+    const canonical = loadCanonicalFace(join(MODELS_DIR, 'geometry_pipeline_metadata_landmarks.json'));
     const landmarker = new FaceLandmarker(detector, mesh, blendshapes, canonical, options, describe);
     await landmarker.warmUp();
     return landmarker;
@@ -321,7 +321,7 @@ export class FaceLandmarker {
   }
 
   private tensor(data: Float32Array, model: Model): ort.Tensor {
-    return new ort.Tensor('float32', data, [1, model.size, model.size, 3]);
+    return new ort.Tensor('float32', data, [1, 3, model.size, model.size]);
   }
 
   /** One run of each model on a grey frame so kernels are ready before the first real frame. */
