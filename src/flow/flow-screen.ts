@@ -8,6 +8,7 @@ export function statusScreen(phase: Exclude<ScreenPhase, 'challenge'>, context: 
   const key = {
     waiting: 'status.waiting',
     instructing: 'status.get_ready',
+    look_at_camera: 'hint.look_at_camera',
     processing: 'status.please_wait',
     verified: 'status.verified',
     not_verified: 'status.not_verified',

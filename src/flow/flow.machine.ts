@@ -282,7 +282,12 @@ export const flowMachine = setup({
                 { type: 'foldPadScore', params: ({ event }) => ({ observation: event.observation }) },
                 { type: 'observe', params: ({ event }) => ({ observation: event.observation }) },
                 // Once every challenge passed (awaitingPadEvidence) no countdown runs: "please wait".
-                { type: 'show', params: ({ context }) => ({ phase: allPassed(context.liveness) ? 'processing' : 'challenge' }) },
+                {
+                  type: 'show',
+                  params: ({ context }) => ({
+                    phase: !allPassed(context.liveness) ? 'challenge' : context.evidenceCount === 0 ? 'look_at_camera' : 'processing',
+                  }),
+                },
               ],
             },
             FACE_ANALYSIS_FAILED: [
@@ -354,6 +359,7 @@ export const flowMachine = setup({
                   ],
                 },
                 { guard: and(['allChallengesPassed', 'padUndecided']), target: 'awaitingPadEvidence' },
+                { guard: and(['allChallengesPassed', 'noLiveEvidence']), target: 'awaitingFrontalFace' },
                 { guard: 'allChallengesPassed', target: '#flow.verifying.fetchingReferences' },
                 { guard: 'challengePassed', target: 'running', reenter: true, actions: 'startNextChallenge' },
               ],
@@ -386,6 +392,7 @@ export const flowMachine = setup({
               entry: { type: 'show', params: { phase: 'processing' } },
               always: [
                 { guard: 'padNeedsStepUp', target: 'running', actions: ['addStepUpChallenge', 'startNextChallenge'] },
+                { guard: and([not('padUndecided'), 'noLiveEvidence']), target: 'awaitingFrontalFace' },
                 { guard: not('padUndecided'), target: '#flow.verifying.fetchingReferences' },
               ],
               after: {
@@ -396,6 +403,21 @@ export const flowMachine = setup({
                     type: 'fail',
                     params: { reason: 'analysis_too_slow', message: 'too few frames were scored for the presentation-attack check' },
                   },
+                },
+              },
+            },
+            awaitingFrontalFace: {
+              description:
+                'Every challenge passed, but no frame was frontal, sharp and open-eyed enough to match: the subject is asked to look at the camera',
+              entry: { type: 'show', params: { phase: 'look_at_camera' } },
+              always: [
+                { guard: 'padNeedsStepUp', target: 'running', actions: ['addStepUpChallenge', 'startNextChallenge'] },
+                { guard: not('noLiveEvidence'), target: '#flow.verifying.fetchingReferences' },
+              ],
+              after: {
+                challengeTimeout: {
+                  target: '#flow.finishing',
+                  actions: { type: 'fail', params: { reason: 'no_match', message: 'no frontal, sharp live frame was captured' } },
                 },
               },
             },

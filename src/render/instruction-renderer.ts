@@ -229,6 +229,7 @@ export class InstructionRenderer {
         break;
       case 'instructing':
       case 'challenge':
+      case 'look_at_camera':
         drawGuide(ctx);
         drawInstruction(ctx, screen.text);
         if (screen.warning) drawWarning(ctx, screen.warning, withBar ? BAR_HEIGHT : 0);

@@ -1,6 +1,6 @@
 /** What the outgoing instruction video shows. All text is already in the subject's language. */
 export interface InstructionScreen {
-  phase: 'waiting' | 'instructing' | 'challenge' | 'processing' | 'verified' | 'not_verified';
+  phase: 'waiting' | 'instructing' | 'challenge' | 'look_at_camera' | 'processing' | 'verified' | 'not_verified';
   /** Main line: the instruction or the status. */
   text: string;
   /** Warning shown over the video (no face, move closer…), if any. */

@@ -93,12 +93,15 @@ function alone(overrides: { fail?: () => void } = {}, padPolicy: PadPolicy = set
       clock.increment(settings.instructionMs);
       assert.deepEqual(actor.getSnapshot().value, { verifying: { challenges: 'waitingForFace' } });
     },
-    /** `n` analysed frames, 100 ms apart on the frames' clock; the mouth open or not; with a PAD score or not. */
-    observe(n: number, mouthOpenness = 0.01, padScore?: number) {
+    /**
+     * `n` analysed frames, 100 ms apart on the frames' clock; the mouth open or not; with a PAD score or not; the
+     * live evidence kept so far.
+     */
+    observe(n: number, mouthOpenness = 0.01, padScore?: number, evidenceCount = 1) {
       for (let i = 0; i < n; i++) {
         ts += 100;
         const observation = { timestampMs: ts, imageWidth: 640, imageHeight: 480, faceCount: 1, face: face({ mouthOpenness }), padScore };
-        flow.send({ type: 'FACE_OBSERVED', observation, evidenceCount: 1 });
+        flow.send({ type: 'FACE_OBSERVED', observation, evidenceCount });
       }
     },
     challengeScreens: () => shown.filter((s) => s.phase === 'challenge'),
@@ -220,6 +223,42 @@ describe('flow machine alone (provided fakes, simulated clock)', () => {
         flow.callbacks.map((c) => c.outcome.status),
         ['success'],
       );
+    });
+  });
+
+  describe('live evidence for matching', () => {
+    const passBoth = (flow: ReturnType<typeof alone>, evidence: number) => {
+      flow.enterChallenges();
+      flow.observe(5, 0.01, undefined, evidence);
+      for (let c = 0; c < 2; c++) {
+        flow.observe(2, 0.8, undefined, evidence);
+        flow.observe(1, 0.01, undefined, evidence);
+      }
+    };
+
+    it('should ask the subject to look at the camera when the challenges passed without a frame to match, then go on', async () => {
+      const flow = alone();
+      passBoth(flow, 0);
+      assert.deepEqual(flow.actor.getSnapshot().value, { verifying: { challenges: 'awaitingFrontalFace' } });
+      assert.equal(flow.shown.at(-1)!.phase, 'look_at_camera');
+      assert.equal(flow.shown.at(-1)!.text, locales.text('en', 'hint.look_at_camera'));
+      flow.observe(1, 0.01, undefined, 1);
+      await waitFor(flow.actor, (s) => s.matches({ finishing: { reporting: 'reported' } }), { timeout: 5000 });
+      assert.deepEqual(
+        flow.callbacks.map((c) => c.outcome.status),
+        ['success'],
+      );
+    });
+
+    it('should fail no_match at the challenge timeout when no frame to match ever comes', () => {
+      const flow = alone();
+      passBoth(flow, 0);
+      flow.clock.increment(settings.challengeTimeoutMs - 1);
+      flow.observe(3, 0.01, undefined, 0);
+      assert.ok(flow.actor.getSnapshot().matches({ verifying: { challenges: 'awaitingFrontalFace' } }));
+      flow.clock.increment(1);
+      assert.ok(flow.actor.getSnapshot().matches('finishing'));
+      assert.deepEqual(flow.context().failure, { reason: 'no_match', message: 'no frontal, sharp live frame was captured' });
     });
   });
 
