@@ -2,10 +2,10 @@ import { availableParallelism } from 'node:os';
 import { bool, type EnvValues, type EnvVar, num, oneOf, optionalStr, str } from './env';
 
 /**
- * Concurrent flows one core carries by default. Measured with bench:flows on a busy 2-core machine that also ran
- * the subjects' bots: 4 flows (2 per core) all passed, each analysed at 2.5–3.5 frames/s, verdict p50 ≈ 11 s;
- * 8 flows got < 1 frame/s and most timed out. A flow costs ≈ 11 % of a core for its video in and out
- * (bench:transport, 10 fps at ≤ 300 kbit/s) plus ≈ 34 ms of CPU per analysed frame (bench:face).
+ * Concurrent flows one core carries by default. A flow at 10 analysed frames/s costs ≈ 32 % of a core: ≈ 10 % for its
+ * video in and out and the event loop, 10 × 19.3 ms of analysis (bench:face) and 5 × 6.1 ms of PAD (bench:pad); two
+ * cores used to ≈ 80 % carry 5. bench:flows on 2 cores: 4 flows analysed at 9.1–9.5 fps each, 8 at 3.2–3.7 (all
+ * passed, but the challenges were tuned at ≥ 10 fps), 12 started to time out.
  */
 export const FLOWS_PER_CORE = 2;
 
