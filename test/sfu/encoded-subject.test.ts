@@ -72,8 +72,9 @@ describe('encoded subject through the SFU (real service, real engine)', { timeou
     for (const { view, subject } of [ok, idle]) {
       assert.ok(view.frames.analysed > 0, `the service decoded the subject's VP8: ${JSON.stringify(view.frames)}`);
       assert.ok(subject.bot.received.count > 0, "the service's video came back as RTP");
-      // The service's consumer starts with a key frame request (mediasoup asks the producer when it resumes).
-      assert.ok(subject.bot.keyFrameRequests >= 1, 'the SFU asked for a key frame and it was answered');
+      // No assertion on key frame requests: mediasoup forwards the consumer's request only once the producer's stream
+      // exists, so whether one comes depends on who starts first (the stream opens with a key frame either way). The
+      // answer to one is unit-tested (test/unit/choreography.test.ts, vp8-rtp.test.ts); bench:flows counts them.
     }
   });
 });
