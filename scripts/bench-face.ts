@@ -32,7 +32,7 @@ async function decode(file: string, count: number, fps: number): Promise<I420Fra
   return frames;
 }
 
-const PAD_NEEDS = { eyes: true, smile: true, pad: true };
+const PAD_NEEDS = { pad: true };
 
 /** Frames one after another through one worker: wall ms per frame, and CPU ms per frame of the whole process. */
 async function singleWorker(frames: I420Frame[], create: () => WorkerFaceEngine, pad = false) {

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     for await (const frame of videoFrames(values.clip, { fps: Number(values.fps), start: Number(values.start) })) {
       const started = performance.now();
       const scoreDue = values.pad && padScoreDue(scored.at(-1)?.timestampMs, frame.timestampMs, pad.PAD_FPS);
-      const observation = await engine.analyze(frame, 'replay', scoreDue ? { eyes: true, smile: true, pad: true } : undefined);
+      const observation = await engine.analyze(frame, 'replay', { pad: scoreDue });
       if (observation.padScore !== undefined) scored.push({ timestampMs: observation.timestampMs, score: observation.padScore });
       const ms = performance.now() - started;
       const index = state.current;

@@ -9,14 +9,10 @@ import type { FaceObservation } from './face-observation';
 export type FaceSignal = 'eyes' | 'mouth' | 'smile' | 'headPose' | 'gaze';
 
 /**
- * Which costly measurements a caller reads (the flow: those its challenges need). Engines may measure the rest
- * more cheaply or not at all: without `eyes` eye openness is rougher, without `smile` the smile score is 0.
+ * What a caller asks beyond the observation, which always carries every signal of `FaceAnalysisPort.signals` (the
+ * MediaPipe engine computes them all on every face).
  */
 export interface AnalysisNeeds {
-  eyes: boolean;
-  smile: boolean;
-  /** The eye-look blendshapes (ObservedFace.blendshapes eyeLook*), for the eyes-only looks. */
-  gaze?: boolean;
   /** Score the one face for presentation attacks (FaceObservation.padScore): costly, asked at PAD_FPS. */
   pad?: boolean;
 }
@@ -27,8 +23,7 @@ export interface FaceAnalysisPort {
   ready(): Promise<void>;
   /**
    * Analyses one frame. `stream` (the flow id) keeps a flow's frames together so tracking caches help. The
-   * frame's buffer may be lent to a worker: do not read `frame.data` until the promise settles. Without `needs`,
-   * everything is measured.
+   * frame's buffer may be lent to a worker: do not read `frame.data` until the promise settles.
    */
   analyze(frame: I420Frame, stream?: string, needs?: AnalysisNeeds): Promise<FaceObservation>;
   /** The frame as RGB, for keeping it as live evidence for matching. */

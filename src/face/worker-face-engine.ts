@@ -98,7 +98,7 @@ export class WorkerFaceEngine implements FaceAnalysisPort {
    * Analyses one frame. `stream` (e.g. the flow id) keeps a caller's frames on one worker. The caller must keep at
    * most one frame in flight per stream and must not read `frame.data` until the promise settles.
    */
-  async analyze(frame: I420Frame, stream?: string, needs: AnalysisNeeds = { eyes: true, smile: true }): Promise<FaceObservation> {
+  async analyze(frame: I420Frame, stream?: string, needs: AnalysisNeeds = {}): Promise<FaceObservation> {
     this.pool.assertOpen();
     assertI420(frame);
     await this.pool.ready();

@@ -5,7 +5,6 @@ import type { Locales } from '../common/locales';
 import type { FaceAnalysisPort } from '../face/face-analysis.port';
 import type { ChallengePlugins } from '../liveness/liveness';
 import { advanceWhenPassed, matchingScore, observeFace } from '../liveness/liveness';
-import { analysisNeeds } from '../liveness/challenge-registry';
 import { padScoreDue } from '../pad/pad-policy';
 import type { MatcherPort } from '../matcher/matcher.port';
 import type { ReferencePort } from '../references/reference.port';
@@ -107,14 +106,13 @@ export function flowImplementations(deps: FlowDeps): FlowImplementations {
       // Latest frame wins; the machine counts the errors and decides when the engine counts as broken.
       watchFace: fromCallback(({ input, sendBack }) => {
         let stopped = false;
-        const needs = analysisNeeds(deps.plugins, input.challengeIds);
         // Capture time of the last PAD-scored frame: a frame without one face is not scored, the next one is asked.
         let padScoredMs: number | undefined;
         const stopConsuming = deps.frames.consume(async (frame) => {
           let event: FlowEvent;
           try {
             const pad = input.padFps > 0 && padScoreDue(padScoredMs, frame.timestampMs, input.padFps);
-            const observation = await deps.face.analyze(frame, input.flowId, pad ? { ...needs, pad } : needs);
+            const observation = await deps.face.analyze(frame, input.flowId, { pad });
             if (stopped) return;
             if (observation.padScore !== undefined) padScoredMs = observation.timestampMs;
             const score = observation.faceCount === 1 && observation.face ? matchingScore(observation.face) : undefined;

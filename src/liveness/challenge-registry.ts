@@ -1,13 +1,7 @@
 import type { Locales } from '../common/locales';
-import type { AnalysisNeeds, FaceSignal } from '../face/face-analysis.port';
+import type { FaceSignal } from '../face/face-analysis.port';
 import type { ChallengeDefinition } from './challenge-definition';
 import type { ChallengePlugins } from './liveness';
-
-/** What the face engine must measure for these challenges (e.g. no eye refinement without a blink). */
-export function analysisNeeds(plugins: ChallengePlugins, ids: readonly string[]): AnalysisNeeds {
-  const signals = new Set(ids.flatMap((id) => plugins.get(id)?.needs ?? []));
-  return { eyes: signals.has('eyes'), smile: signals.has('smile'), gaze: signals.has('gaze') };
-}
 
 /** The installed challenge plugins. Strict: duplicate ids, unknown names and signals the engine lacks throw. */
 export class ChallengeRegistry {

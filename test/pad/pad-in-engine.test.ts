@@ -14,7 +14,6 @@ import type { WorkerFaceEngine } from '../../src/face/worker-face-engine';
 import { calibrateBox, MEDIAPIPE_TO_PAD } from '../../src/pad/box-calibration';
 import { fixture } from '../support/fixtures';
 
-const NEEDS = { eyes: true, smile: true };
 const CALIBRATION = { mediapipe: MEDIAPIPE_TO_PAD };
 
 async function frames(dir: string, clip: string, start: number, count: number): Promise<I420Frame[]> {
@@ -42,9 +41,9 @@ for (const engineName of FACE_ENGINES) {
 
     it('should score the one face of a frame when asked, live high and the screen replay low', async () => {
       const liveScores = [];
-      for (const f of live) liveScores.push((await engine.analyze(copy(f), 'live', { ...NEEDS, pad: true })).padScore);
+      for (const f of live) liveScores.push((await engine.analyze(copy(f), 'live', { pad: true })).padScore);
       const replayScores = [];
-      for (const f of replay) replayScores.push((await engine.analyze(copy(f), 'replay', { ...NEEDS, pad: true })).padScore);
+      for (const f of replay) replayScores.push((await engine.analyze(copy(f), 'replay', { pad: true })).padScore);
       assert.ok(
         liveScores.every((s) => s !== undefined && s >= 0.5),
         `live: ${liveScores.join(', ')}`,
@@ -55,9 +54,9 @@ for (const engineName of FACE_ENGINES) {
     });
 
     it('should not score without needs.pad, nor a frame without a face', async () => {
-      assert.equal((await engine.analyze(copy(live[0]), 'live', NEEDS)).padScore, undefined);
+      assert.equal((await engine.analyze(copy(live[0]), 'live')).padScore, undefined);
       const blank: I420Frame = { ...live[0], data: new Uint8Array(live[0].data.length).fill(128) };
-      const observation = await engine.analyze(blank, 'blank', { ...NEEDS, pad: true });
+      const observation = await engine.analyze(blank, 'blank', { pad: true });
       assert.equal(observation.faceCount, 0);
       assert.equal(observation.padScore, undefined);
     });
@@ -67,7 +66,7 @@ for (const engineName of FACE_ENGINES) {
       try {
         for (const f of [...live, ...replay]) {
           const [b] = await detector.detect(i420ToRgb(f));
-          const o = await engine.analyze(copy(f), undefined, NEEDS);
+          const o = await engine.analyze(copy(f), undefined);
           const c = calibrateBox(o.face!.box, CALIBRATION[engineName]);
           const ix = Math.max(0, Math.min(b.x + b.width, c.x + c.width) - Math.max(b.x, c.x));
           const iy = Math.max(0, Math.min(b.y + b.height, c.y + c.height) - Math.max(b.y, c.y));
