@@ -38,7 +38,8 @@
  * frame of it carries an instruction screen). Re-executes itself inside `unshare -n` with only loopback up.
  *
  * Where the time goes, while the flows run: CPU per thread name of the service process and of the bots' process
- * (/proc; "main" is the event loop, "node" Node's worker threads and V8's) and of the mediasoup worker, the time
+ * (/proc, read every second so that a flow's decoder and encoder count after they end; "main" is the event loop,
+ * "node" Node's worker threads and V8's) and of the mediasoup worker, the time
  * those threads waited for a core while runnable (starved by other work), the service's event-loop delay and utilisation,
  * the face pool's latency per frame (analyze() call to answer) next to the workers' own median run time (the rest
  * is queueing and thread hops) and frames in flight, per flow the frames at the gate and the instruction video's
@@ -63,7 +64,7 @@ import { waitUntil } from '../test/support/wait';
 import { startApp } from '../test/support/app';
 import { RedisServer } from '../test/support/redis-server';
 import { inLoopbackNetns } from './loopback-netns';
-import { childCpu, cpuPercentDelta, machineCpu, threadCpu, threadRunqueueWait } from './proc-cpu';
+import { childCpu, cpuPercentDelta, machineCpu, ThreadTimes } from './proc-cpu';
 import { median } from '../test/support/video-frames';
 
 type BotsKind = 'encoded' | 'wrtc';
@@ -157,8 +158,8 @@ function runWorld(): void {
   // Measured while the flows run.
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
-  let threads0 = threadCpu();
-  let waits0 = threadRunqueueWait();
+  let threadTimes = new ThreadTimes();
+  let threads0 = threadTimes.totals();
   let children0 = childCpu();
   let counts0: { sent: number; received: number }[] = [];
   const counts = () => bots.map((b) => ({ sent: b.bot.framesSent, received: b.bot.received.count }));
@@ -188,11 +189,14 @@ function runWorld(): void {
     } else if (m.type === 'follow') {
       cpu0 = process.cpuUsage();
       t0 = performance.now();
-      threads0 = threadCpu();
-      waits0 = threadRunqueueWait();
+      threadTimes = new ThreadTimes();
+      threads0 = threadTimes.totals();
       children0 = childCpu();
       counts0 = counts();
-      rtpSampler = setInterval(() => void producers.sample(), 1000);
+      rtpSampler = setInterval(() => {
+        void producers.sample();
+        threadTimes.sample();
+      }, 1000);
       for (const f of m.flows) bots[f.index].follow(m.serviceUrl, f.flowId);
     } else if (!stopping) {
       stopping = true;
@@ -203,8 +207,9 @@ function runWorld(): void {
         camera_fps: round((c.sent - counts0[i].sent) / seconds),
         instruction_fps: round((c.received - counts0[i].received) / seconds),
       }));
-      const threads = cpuPercentDelta(threads0, threadCpu(), seconds);
-      const waits = cpuPercentDelta(waits0, threadRunqueueWait(), seconds);
+      const threads1 = threadTimes.totals();
+      const threads = cpuPercentDelta(threads0.cpu, threads1.cpu, seconds);
+      const waits = cpuPercentDelta(threads0.wait, threads1.wait, seconds);
       const sfu = cpuPercentDelta(children0, childCpu(), seconds);
       void (async () => {
         // Totals over each stream's life (the bots' cameras start shortly before the flows).
@@ -348,16 +353,17 @@ async function runBench(): Promise<void> {
     const idle = await metrics();
     const idleRss = sample(idle, 'vision_process_resident_memory_bytes');
     let peakRss = idleRss;
+    const threadTimes = new ThreadTimes();
     sampler = setInterval(() => {
       metrics().then(
         (text) => (peakRss = Math.max(peakRss, sample(text, 'vision_process_resident_memory_bytes'))),
         () => undefined,
       );
+      threadTimes.sample();
     }, 1000);
     const cpuStart = sample(idle, 'vision_process_cpu_seconds_total');
     const t0 = performance.now();
-    const threads0 = threadCpu();
-    const waits0 = threadRunqueueWait();
+    const threads0 = threadTimes.totals();
     const machine0 = machineCpu();
     const load0 = loadavg()[0];
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -389,8 +395,9 @@ async function runBench(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     loopDelay.disable();
     const elu = nodePerformance.eventLoopUtilization(elu0);
-    const serviceThreads = cpuPercentDelta(threads0, threadCpu(), seconds);
-    const serviceWaits = cpuPercentDelta(waits0, threadRunqueueWait(), seconds);
+    const threads1 = threadTimes.totals();
+    const serviceThreads = cpuPercentDelta(threads0.cpu, threads1.cpu, seconds);
+    const serviceWaits = cpuPercentDelta(threads0.wait, threads1.wait, seconds);
     const machine1 = machineCpu();
     const poolStats = pool.stats();
     const end = await metrics();

@@ -25,7 +25,7 @@ import { RoomServer } from '../test/support/room-server';
 import { SubjectBot } from '../test/support/subject-bot';
 import { waitUntil } from '../test/support/wait';
 import { inLoopbackNetns } from './loopback-netns';
-import { cpuPercentDelta, threadCpu } from './proc-cpu';
+import { cpuPercentDelta, ThreadTimes } from './proc-cpu';
 import { fixture } from '../test/support/fixtures';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -163,7 +163,8 @@ async function runBench(): Promise<void> {
     const received0 = received.length;
     glass.length = 0;
     const cpu0 = process.cpuUsage();
-    const threads0 = threadCpu();
+    const threadTimes = new ThreadTimes();
+    const threads0 = threadTimes.totals().cpu;
     const elu0 = nodePerformance.eventLoopUtilization();
     const t0 = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
@@ -180,7 +181,7 @@ async function runBench(): Promise<void> {
       glass_to_analysis_ms_median: round(median(glass)),
       cpu_percent_per_flow: round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100),
       // The event loop's share (every frame in and out passes through it) and the WebRTC threads'.
-      threads_cpu_percent: cpuPercentDelta(threads0, threadCpu(), seconds),
+      threads_cpu_percent: cpuPercentDelta(threads0, threadTimes.totals().cpu, seconds),
       event_loop_utilization: round(elu.utilization, 3),
       load_avg_1m: round(loadavg()[0], 2),
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),

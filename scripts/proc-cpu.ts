@@ -22,36 +22,51 @@ function readStat(path: string): ReturnType<typeof parseStat> | undefined {
   }
 }
 
-/** CPU seconds of each thread of process `pid`, summed by thread name; the main thread is called "main". */
-export function threadCpu(pid: number = process.pid): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readStat(`/proc/${pid}/task/${tid}/stat`);
-    if (!stat) continue;
-    const name = Number(tid) === pid ? 'main' : stat.name;
-    out[name] = (out[name] ?? 0) + stat.cpuS;
-  }
-  return out;
+/** CPU and runqueue-wait seconds of one thread, under the name threadTimes reports it by. */
+interface ThreadReading {
+  name: string;
+  cpuS: number;
+  waitS: number;
 }
 
 /**
- * Seconds each thread of process `pid` waited for a core while runnable (/proc schedstat), summed by thread name
- * as threadCpu names them: a thread that waits long here is starved by other work on the machine, not blocked.
+ * CPU seconds of each thread of process `pid`, and the seconds each waited for a core while runnable (/proc
+ * schedstat: a thread that waits long there is starved by other work on the machine, not blocked), summed by thread
+ * name; the main thread is called "main". Threads end while a benchmark runs (a flow's decoder and encoder go with
+ * the flow), so `sample()` it while they live: a thread that ended keeps its last reading.
  */
-export function threadRunqueueWait(pid: number = process.pid): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let fields: string[];
-    let name: string;
-    try {
-      fields = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ');
-      name = Number(tid) === pid ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-    } catch {
-      continue;
-    }
-    out[name] = (out[name] ?? 0) + Number(fields[1]) / 1e9;
+export class ThreadTimes {
+  private readonly threads = new Map<string, ThreadReading>();
+
+  constructor(private readonly pid: number = process.pid) {
+    this.sample();
   }
-  return out;
+
+  /** Reads every live thread. */
+  sample(): void {
+    for (const tid of readdirSync(`/proc/${this.pid}/task`)) {
+      const stat = readStat(`/proc/${this.pid}/task/${tid}/stat`);
+      let waitS: number;
+      try {
+        waitS = Number(readFileSync(`/proc/${this.pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+      } catch {
+        continue;
+      }
+      if (stat) this.threads.set(tid, { name: Number(tid) === this.pid ? 'main' : stat.name, cpuS: stat.cpuS, waitS });
+    }
+  }
+
+  /** Samples, then the totals by thread name of every thread seen so far. */
+  totals(): { cpu: Record<string, number>; wait: Record<string, number> } {
+    this.sample();
+    const cpu: Record<string, number> = {};
+    const wait: Record<string, number> = {};
+    for (const { name, cpuS, waitS } of this.threads.values()) {
+      cpu[name] = (cpu[name] ?? 0) + cpuS;
+      wait[name] = (wait[name] ?? 0) + waitS;
+    }
+    return { cpu, wait };
+  }
 }
 
 /** CPU seconds of the direct child processes of `pid` (e.g. the mediasoup worker), summed by name. */
