@@ -20,7 +20,10 @@
  * The service gets CHALLENGES = the performer's challenges, NUMBER_OF_GESTURES_TO_REQUEST = min(2, their count).
  *
  * Usage: npm run bench:flows -- --flows N [--bots encoded|wrtc] [--performer zubair|viet|d18] [--extra K] [--timeout S]
- *                                [--bots-nice P] [--bots-together] [--store redis]
+ *                                [--bots-nice P] [--bots-together] [--store redis] [--warm-up R]
+ *   --warm-up R      rounds of the same N flows run first and not measured (default 1; 0 measures a cold service),
+ *                    as a service that has run for a while: the first flows after start also pay V8's optimizing
+ *                    compiler; each round has its own room server and subjects. `warm_up` says how they went.
  *   --extra K        joins sent once the N flows run, with MAX_CONCURRENT_FLOWS = N: each should get 429 (rejected_429).
  *   --bots-nice P    runs the room server and the bots under `nice -n P` (default 0; in their own session, the
  *                    session's scheduler group gets that nice value).
@@ -304,6 +307,7 @@ async function runBench(): Promise<void> {
   const timeoutS = option('timeout', 180);
   const botsNice = option('bots-nice', 0);
   const botsTogether = process.argv.includes('--bots-together');
+  const warmUp = option('warm-up', 1);
   const storeKind = choice('store', ['memory', 'redis']);
   const botsKind = choice<BotsKind>('bots', ['encoded', 'wrtc']);
   const performerName = choice<PerformerName>('performer', ['zubair', 'viet', 'd18']);
@@ -329,6 +333,65 @@ async function runBench(): Promise<void> {
   });
   const face = service.app.get<symbol, WorkerFaceEngine>(FACE_ANALYSIS_PORT);
   const pool = watchFacePool(face);
+  await service.ready();
+  const idleRss = sample(await (await fetch(`${service.baseUrl}/metrics`)).text(), 'vision_process_resident_memory_bytes');
+  const options = { flows, extra, timeoutS, botsNice, botsTogether, botsKind, performerName, idleRss };
+  try {
+    // A service runs for days: its first flows also pay V8's optimizing compiler and code it has not optimised yet.
+    const warmUps = [];
+    for (let r = 0; r < warmUp; r++) {
+      const w = await runRound(service, controller, face, pool, options, `warm-up-${r}`);
+      warmUps.push({
+        success: w.success,
+        analysed_fps_per_flow_min: w.analysed_fps_per_flow_min,
+        first_instruction_s_p50: w.first_instruction_s_p50,
+      });
+    }
+    const result = await runRound(service, controller, face, pool, options, 'bench');
+    console.log(
+      JSON.stringify({
+        flows,
+        bots: botsKind,
+        performer: performerName,
+        pad_policy: passThrough.PAD_POLICY ?? 'stepup',
+        challenges: challengeIds,
+        store: storeKind,
+        warm_up_rounds: warmUp,
+        ...result,
+        idle_rss_mb: Math.round(idleRss / 1e6),
+        bots_nice: botsNice,
+        bots_own_session: !botsTogether,
+        warm_up: warmUps,
+      }),
+    );
+  } finally {
+    await service.close();
+    await controller.close();
+    await redis?.close();
+  }
+}
+
+interface RoundOptions {
+  flows: number;
+  extra: number;
+  timeoutS: number;
+  botsNice: number;
+  botsTogether: boolean;
+  botsKind: BotsKind;
+  performerName: PerformerName;
+  /** The service's RSS once ready, before any round: each round's MB per flow counts from it. */
+  idleRss: number;
+}
+
+/** One round: a room server and N subjects in a child process, N flows joined at once, measured until they end. */
+async function runRound(
+  service: Awaited<ReturnType<typeof startApp>>,
+  controller: DemoController,
+  face: WorkerFaceEngine,
+  pool: ReturnType<typeof watchFacePool>,
+  { flows, extra, timeoutS, botsNice, botsTogether, botsKind, performerName, idleRss }: RoundOptions,
+  label: string,
+) {
   const world: ChildProcess = fork(__filename, ['world'], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: !botsTogether,
@@ -347,12 +410,10 @@ async function runBench(): Promise<void> {
   const metrics = async () => (await fetch(`${service.baseUrl}/metrics`)).text();
   let sampler: NodeJS.Timeout | undefined;
   try {
-    await service.ready();
     world.send({ type: 'start', flows, extra, bots: botsKind, performer: performerName } satisfies ToWorld);
     await waitUntil(() => wsUrls.length > 0, 120_000, 'the room server and the bots');
-    const idle = await metrics();
-    const idleRss = sample(idle, 'vision_process_resident_memory_bytes');
-    let peakRss = idleRss;
+    const before = await metrics();
+    let peakRss = sample(before, 'vision_process_resident_memory_bytes');
     const threadTimes = new ThreadTimes();
     sampler = setInterval(() => {
       metrics().then(
@@ -361,7 +422,7 @@ async function runBench(): Promise<void> {
       );
       threadTimes.sample();
     }, 1000);
-    const cpuStart = sample(idle, 'vision_process_cpu_seconds_total');
+    const cpuStart = sample(before, 'vision_process_cpu_seconds_total');
     const t0 = performance.now();
     const threads0 = threadTimes.totals();
     const machine0 = machineCpu();
@@ -372,7 +433,7 @@ async function runBench(): Promise<void> {
     pool.reset();
     const joins = await Promise.all(
       Array.from({ length: flows }, async (_, i) => {
-        const token = `bench-${i}`;
+        const token = `${label}-${i}`;
         controller.lists.set(token, [`${controller.baseUrl}/assets/genuine.jpg`]);
         const at = epochMs();
         const res = await service.join({ ws_url: wsUrls[i], callback_base_url: controller.baseUrl, token, lang: 'en' });
@@ -388,7 +449,12 @@ async function runBench(): Promise<void> {
     // Past the limit, while the N flows run.
     let rejected429 = 0;
     for (let i = flows; i < flows + extra; i++) {
-      const res = await service.join({ ws_url: wsUrls[i], callback_base_url: controller.baseUrl, token: `bench-extra-${i}`, lang: 'en' });
+      const res = await service.join({
+        ws_url: wsUrls[i],
+        callback_base_url: controller.baseUrl,
+        token: `${label}-extra-${i}`,
+        lang: 'en',
+      });
       if (res.status === 429) rejected429++;
     }
     const views = await Promise.all(joins.map((j) => finishedFlow(service.baseUrl, j.flowId, timeoutS * 1000).catch(() => undefined)));
@@ -415,65 +481,51 @@ async function runBench(): Promise<void> {
     const received = done.reduce((s, v) => s + v.frames.received, 0);
     const dropped = done.reduce((s, v) => s + v.frames.dropped, 0);
     const reasons = done.filter((v) => v.outcome === 'failure').map((v) => v.reason);
-    console.log(
-      JSON.stringify({
-        flows,
-        bots: botsKind,
-        performer: performerName,
-        pad_policy: passThrough.PAD_POLICY ?? 'stepup',
-        challenges: challengeIds,
-        store: storeKind,
-        completed: done.length,
-        success: done.filter((v) => v.outcome === 'success').length,
-        analysed_fps_per_flow_min: round(Math.min(...fps)),
-        analysed_fps_per_flow_median: round(median(fps)),
-        verdict_s_p50: round(percentile(verdicts, 50), 2),
-        verdict_s_p95: round(percentile(verdicts, 95), 2),
-        first_instruction_s_p50: round(percentile(firsts, 50), 2),
-        cpu_percent: round((cpuSeconds / seconds) * 100),
-        rss_mb: Math.round(peakRss / 1e6),
-        rss_mb_per_flow: round((peakRss - idleRss) / 1e6 / flows),
-        dropped_frame_ratio: round(received ? dropped / received : 0, 3),
-        rejected_429: rejected429,
-        extra,
-        idle_rss_mb: Math.round(idleRss / 1e6),
-        bots_cpu_percent: round((worldCpu!.cpuSeconds / worldCpu!.seconds) * 100),
-        bots_key_frame_requests: worldCpu!.keyFrameRequests,
-        failures: reasons,
-        face_workers: face.workerCount,
-        face_pool: { ...poolStats, worker_run_ms_median: round(face.medianMs()) },
-        event_loop: {
-          delay_ms_p50: round(loopDelay.percentile(50) / 1e6),
-          delay_ms_p99: round(loopDelay.percentile(99) / 1e6),
-          delay_ms_max: round(loopDelay.max / 1e6),
-          utilization: round(elu.utilization, 2),
-        },
-        service_threads_cpu_percent: serviceThreads,
-        service_threads_runqueue_wait_percent: serviceWaits,
-        bots_threads_cpu_percent: worldCpu!.threads,
-        bots_threads_runqueue_wait_percent: worldCpu!.waits,
-        sfu_cpu_percent: worldCpu!.sfu,
-        rtp_at_sfu: worldCpu!.rtp,
-        bots_nice: botsNice,
-        bots_own_session: !botsTogether,
-        per_flow: joins.map((j, i) => ({
-          received: views[i]?.frames.received,
-          dropped: views[i]?.frames.dropped,
-          analysed: views[i]?.frames.analysed,
-          analysed_fps: round(views[i]?.frames.analysed_fps ?? 0),
-          ...worldCpu!.bots[j.index],
-        })),
-        machine_busy_percent: round(((machine1.busyS - machine0.busyS) / (machine1.totalS - machine0.totalS)) * 100),
-        load_avg_1m_at_start: round(load0, 2),
-        load_avg_1m_at_end: round(loadavg()[0], 2),
-      }),
-    );
+    return {
+      completed: done.length,
+      success: done.filter((v) => v.outcome === 'success').length,
+      analysed_fps_per_flow_min: round(Math.min(...fps)),
+      analysed_fps_per_flow_median: round(median(fps)),
+      verdict_s_p50: round(percentile(verdicts, 50), 2),
+      verdict_s_p95: round(percentile(verdicts, 95), 2),
+      first_instruction_s_p50: round(percentile(firsts, 50), 2),
+      cpu_percent: round((cpuSeconds / seconds) * 100),
+      rss_mb: Math.round(peakRss / 1e6),
+      rss_mb_per_flow: round((peakRss - idleRss) / 1e6 / flows),
+      dropped_frame_ratio: round(received ? dropped / received : 0, 3),
+      rejected_429: rejected429,
+      extra,
+      bots_cpu_percent: round((worldCpu!.cpuSeconds / worldCpu!.seconds) * 100),
+      bots_key_frame_requests: worldCpu!.keyFrameRequests,
+      failures: reasons,
+      face_workers: face.workerCount,
+      face_pool: { ...poolStats, worker_run_ms_median: round(face.medianMs()) },
+      event_loop: {
+        delay_ms_p50: round(loopDelay.percentile(50) / 1e6),
+        delay_ms_p99: round(loopDelay.percentile(99) / 1e6),
+        delay_ms_max: round(loopDelay.max / 1e6),
+        utilization: round(elu.utilization, 2),
+      },
+      service_threads_cpu_percent: serviceThreads,
+      service_threads_runqueue_wait_percent: serviceWaits,
+      bots_threads_cpu_percent: worldCpu!.threads,
+      bots_threads_runqueue_wait_percent: worldCpu!.waits,
+      sfu_cpu_percent: worldCpu!.sfu,
+      rtp_at_sfu: worldCpu!.rtp,
+      per_flow: joins.map((j, i) => ({
+        received: views[i]?.frames.received,
+        dropped: views[i]?.frames.dropped,
+        analysed: views[i]?.frames.analysed,
+        analysed_fps: round(views[i]?.frames.analysed_fps ?? 0),
+        ...worldCpu!.bots[j.index],
+      })),
+      machine_busy_percent: round(((machine1.busyS - machine0.busyS) / (machine1.totalS - machine0.totalS)) * 100),
+      load_avg_1m_at_start: round(load0, 2),
+      load_avg_1m_at_end: round(loadavg()[0], 2),
+    };
   } finally {
     clearInterval(sampler);
     if (world.connected) world.send({ type: 'stop' } satisfies ToWorld);
-    await service.close();
-    await controller.close();
-    await redis?.close();
   }
 }
 
