@@ -2,12 +2,13 @@ import { availableParallelism } from 'node:os';
 import { bool, type EnvValues, type EnvVar, num, oneOf, optionalStr, str } from './env';
 
 /**
- * Concurrent flows one core carries by default. A flow at 10 analysed frames/s costs ≈ 32 % of a core: ≈ 10 % for its
- * video in and out and the event loop, 10 × 19.3 ms of analysis (bench:face) and 5 × 6.1 ms of PAD (bench:pad); two
- * cores used to ≈ 80 % carry 5. bench:flows on 2 cores: 4 flows analysed at 9.1–9.5 fps each, 8 at 3.2–3.7 (all
- * passed, but the challenges were tuned at ≥ 10 fps), 12 started to time out.
+ * Concurrent flows one core carries by default, from bench:flows on 2 cores with AVX-512 (README "Load and cost"):
+ * 8 flows cost the service 125–140 % of a core at 7.6–14 analysed fps each, ≈ 17 % per flow (under half of it in
+ * the face workers, ≈ 8 ms per frame; the rest is video in and out and the event loop), so two cores used to ≈ 80 %
+ * carry 9. 8 passed in every run (verdict p50 7.1–8.1 s), 12 slowed to 3.7–8 fps, 16 started to time out. Without
+ * AVX-512 a frame costs 2.4 times as much (19.7 ms): set MAX_CONCURRENT_FLOWS to 2 per core there.
  */
-export const FLOWS_PER_CORE = 2;
+export const FLOWS_PER_CORE = 4;
 
 /** MAX_CONCURRENT_FLOWS: explicit, or FLOWS_PER_CORE × the cores this process may use. */
 function concurrentFlows(doc: string): EnvVar<number> {
