@@ -9,8 +9,8 @@ import { REPO_ROOT } from '../support/fixtures';
 import { renderChart, renderString, RenderedChart, TemplateError } from './helm-render';
 
 const CHART_DIR = join(REPO_ROOT, 'deploy', 'helm', 'vision-service');
-/** Idle RSS of `node dist/src/main.js` with FACE_WORKERS=2, measured 2026-11-26 (see values.yaml). */
-const IDLE_RSS_MIB = 405;
+/** Idle RSS of `node dist/src/main.js` with FACE_WORKERS=2 and the image's MALLOC_MMAP_THRESHOLD_, measured 2026-12-03. */
+const IDLE_RSS_MIB = 449;
 /** After SHUTDOWN_GRACE_S the service waits up to 15 s for the service_shutdown callbacks (flow-registry.ts), plus margin. */
 const AFTER_GRACE_S = 20;
 
