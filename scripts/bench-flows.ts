@@ -237,6 +237,11 @@ function runWorld(): void {
   });
 }
 
+/** The service's /metrics, as Prometheus text. */
+async function metricsText(baseUrl: string): Promise<string> {
+  return (await fetch(`${baseUrl}/metrics`)).text();
+}
+
 /** Value of an unlabelled sample in Prometheus text. */
 function sample(text: string, name: string): number {
   const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
@@ -334,7 +339,7 @@ async function runBench(): Promise<void> {
   const face = service.app.get<symbol, WorkerFaceEngine>(FACE_ANALYSIS_PORT);
   const pool = watchFacePool(face);
   await service.ready();
-  const idleRss = sample(await (await fetch(`${service.baseUrl}/metrics`)).text(), 'vision_process_resident_memory_bytes');
+  const idleRss = sample(await metricsText(service.baseUrl), 'vision_process_resident_memory_bytes');
   const options = { flows, extra, timeoutS, botsNice, botsTogether, botsKind, performerName, idleRss };
   try {
     // A service runs for days: its first flows also pay V8's optimizing compiler and code it has not optimised yet.
@@ -407,7 +412,7 @@ async function runRound(
     else if (m.type === 'firstFrame') firstFrameAt.set(m.index, m.at);
     else worldCpu = m;
   });
-  const metrics = async () => (await fetch(`${service.baseUrl}/metrics`)).text();
+  const metrics = () => metricsText(service.baseUrl);
   let sampler: NodeJS.Timeout | undefined;
   try {
     world.send({ type: 'start', flows, extra, bots: botsKind, performer: performerName } satisfies ToWorld);
@@ -526,6 +531,10 @@ async function runRound(
   } finally {
     clearInterval(sampler);
     if (world.connected) world.send({ type: 'stop' } satisfies ToWorld);
+    // The next round starts only once this round's room server and subjects are gone.
+    await waitUntil(() => world.exitCode !== null || world.signalCode !== null, 10_000, 'the room server to close').catch(() =>
+      world.kill(),
+    );
   }
 }
 
