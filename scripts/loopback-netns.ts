@@ -13,6 +13,9 @@ export function inLoopbackNetns(): boolean {
     stdio: 'inherit',
     env: { ...process.env, [MARK]: '1' },
   });
+  // How the run inside ended, also when it could not say so itself (a signal, a native exit).
+  const end = r.error?.message ?? (r.signal ? `ended by ${r.signal}` : r.status ? `exit status ${r.status}` : undefined);
+  if (end) console.error(`${process.argv[1]} in the loopback namespace: ${end}`);
   process.exitCode = r.status ?? 1;
   return false;
 }
