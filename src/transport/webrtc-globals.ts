@@ -25,7 +25,10 @@ export function installWebRtcGlobals(): void {
  * wrtc crashes the process (SIGSEGV in a N-API finalizer, node-webrtc#636) when any of its objects is still
  * alive during Node's environment teardown, which follows a natural end of the event loop. Leaving through
  * process.exit() from the last 'exit' step skips that teardown, so the process ends with its own exit code.
+ * Node emits 'exit' for an uncaught exception before it prints the error, so that exit would end the process
+ * without a word: the error is printed first, as Node would.
  */
 function exitWithoutTeardown(): void {
+  process.on('uncaughtExceptionMonitor', (error) => console.error(error));
   process.once('exit', (code) => process.exit(code));
 }
