@@ -26,9 +26,11 @@ export function installWebRtcGlobals(): void {
  * alive during Node's environment teardown, which follows a natural end of the event loop. Leaving through
  * process.exit() from the last 'exit' step skips that teardown, so the process ends with its own exit code.
  * Node emits 'exit' for an uncaught exception before it prints the error, so that exit would end the process
- * without a word: the error is printed first, as Node would.
+ * without a word: the error is printed first, as Node would (only when no 'uncaughtException' handler takes it).
  */
 function exitWithoutTeardown(): void {
-  process.on('uncaughtExceptionMonitor', (error) => console.error(error));
+  process.on('uncaughtExceptionMonitor', (error) => {
+    if (process.listenerCount('uncaughtException') === 0) console.error(error);
+  });
   process.once('exit', (code) => process.exit(code));
 }

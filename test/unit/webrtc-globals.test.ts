@@ -23,6 +23,13 @@ describe('installWebRtcGlobals', () => {
     assert.match(rejected.stderr, /Error: rejected, never handled/);
   });
 
+  it("should leave an error taken by an 'uncaughtException' handler to that handler", () => {
+    const handled = runAfterInstall(
+      "process.on('uncaughtException', () => process.exit(2));\nsetTimeout(() => { throw new Error('handled'); }, 1);",
+    );
+    assert.deepEqual(handled, { status: 2, stderr: '' });
+  });
+
   it('should keep the exit code of a process that ends by itself', () => {
     assert.deepEqual(runAfterInstall('process.exitCode = 3;'), { status: 3, stderr: '' });
     assert.deepEqual(runAfterInstall(''), { status: 0, stderr: '' });
