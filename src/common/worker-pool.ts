@@ -56,9 +56,9 @@ export interface PoolMember {
 const TIMING_RING = 256;
 
 /**
- * A pool of worker threads that answer requests by id: the least busy (or the caller's chosen) worker takes each
- * request; answers, timeouts and worker deaths settle it exactly once. A dead worker's requests reject with why, and
- * the worker is respawned by the RespawnPolicy; past its budget the pool is broken and refuses every request.
+ * A pool of worker threads that answer requests by id: the least busy worker takes each request; answers, timeouts
+ * and worker deaths settle it exactly once. A dead worker's requests reject with why, and the worker is respawned by
+ * the RespawnPolicy; past its budget the pool is broken and refuses every request.
  * close() lets each worker finish what it has taken (stopWorker: an ONNX run must not be terminated).
  */
 export class WorkerPool<R extends { id: number }, A extends WorkerAnswer> {
@@ -104,9 +104,9 @@ export class WorkerPool<R extends { id: number }, A extends WorkerAnswer> {
     if (this.pending.closed) throw new VisionError(this.options.reason, this.broken ?? `${this.options.owner} is closed`);
   }
 
-  /** The worker with the lowest `load` (default: requests in flight), preferring workers that are up. */
-  leastBusy(load: (member: PoolMember) => number = (m) => m.inFlight): PoolMember {
-    const key = (m: PoolMember) => (m.up ? 0 : 1_000_000) + load(m);
+  /** The worker with the fewest requests in flight, preferring workers that are up. */
+  private leastBusy(): PoolMember {
+    const key = (m: PoolMember) => (m.up ? 0 : 1_000_000) + m.inFlight;
     return this.members.reduce((a, b) => (key(b) < key(a) ? b : a));
   }
 
@@ -117,14 +117,14 @@ export class WorkerPool<R extends { id: number }, A extends WorkerAnswer> {
   }
 
   /**
-   * Sends the request `build` makes for its id (with `transfer` moved, not copied) to `member` once it is up, and
-   * resolves with the worker's answer, `error` answers included. Rejects when the worker dies, the answer takes over
-   * requestTimeoutMs, or the pool closes.
+   * Sends the request `build` makes for its id (with `transfer` moved, not copied) to the least busy worker once it
+   * is up, and resolves with the worker's answer, `error` answers included. Rejects when the worker dies, the answer
+   * takes over requestTimeoutMs, or the pool closes.
    */
-  async request(build: (id: number) => R, transfer: Transferable[] = [], member?: PoolMember): Promise<A> {
+  async request(build: (id: number) => R, transfer: Transferable[] = []): Promise<A> {
     this.assertOpen();
     await this.started;
-    const to = member ?? this.leastBusy();
+    const to = this.leastBusy();
     const { name, requestTimeoutMs } = this.options;
     // Counted from the choice on (not from the post), so requests chosen while `to` starts spread too.
     to.inFlight++;

@@ -6,7 +6,7 @@ import type { AnalyseRequest, WorkerReply, WorkerRequest } from './worker-protoc
 
 /**
  * The message loop of a face worker thread (on serveWorker): loads the analyser, then answers each
- * frame in arrival order, giving the frame's buffer back with the answer. A request that needs `pad` gets the PAD
+ * frame in arrival order, giving the frame's buffer and its stream's next track back with the answer. A request that needs `pad` gets the PAD
  * score of its one face in the same answer (`padBox`: the engine's box → the models'; the scorer loads on first use).
  */
 export function serveFaceWorker(load: () => Promise<AnalyseRequest>, padBox: BoxCalibration): Promise<void> {
@@ -21,12 +21,13 @@ export function serveFaceWorker(load: () => Promise<AnalyseRequest>, padBox: Box
           data: new Uint8Array(request.buffer),
         };
         const started = performance.now();
-        const analysed = await analyse(frame, request);
+        const { observation: analysed, track } = await analyse(frame, request);
         const observation = request.needs.pad ? await withPadScore(analysed, frame, padBox) : analysed;
         const answer: WorkerReply = {
           type: 'result',
           id: request.id,
           observation,
+          track,
           ms: performance.now() - started,
           buffer: request.buffer,
         };

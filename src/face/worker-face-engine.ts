@@ -1,6 +1,6 @@
 import type { I420Frame, RawImage } from '../common/image';
 import { VisionError } from '../common/errors';
-import { type PoolMember, WorkerPool } from '../common/worker-pool';
+import { WorkerPool } from '../common/worker-pool';
 import type { EmbeddingModelName } from '../face-embedding/embedding-model';
 import type { AnalysisNeeds, FaceAnalysisPort, FaceSignal } from './face-analysis.port';
 import type { FaceObservation } from './face-observation';
@@ -28,16 +28,17 @@ export interface FaceWorkersConfig {
 
 /** A caller's sequence of frames (e.g. one flow). */
 interface Stream {
-  member: PoolMember;
   lastMs: number;
+  /** The track its last frame's worker answered (engine-specific), for the next frame. */
+  track?: unknown;
   /** Timestamp of the last frame that got a descriptor. */
   descriptorMs?: number;
   /** Frames since then. */
   framesSinceDescriptor: number;
 }
 
-/** A stream without a frame for this long loses its worker affinity. */
-export const STREAM_IDLE_MS = 30_000;
+/** A stream without a frame for this long is forgotten (its flow ended: the port has no end-of-stream call). */
+const STREAM_IDLE_MS = 30_000;
 /**
  * A frame unanswered for this long fails as an analysis error. Far above a loaded worker's queue (≈ 34 ms a frame,
  * one frame per stream in flight), it bounds a stuck worker; PAD's first score loads its models inside the worker.
@@ -46,9 +47,10 @@ const FRAME_TIMEOUT_MS = 30_000;
 
 /**
  * FaceAnalysisPort on a pool of face worker threads (a WorkerPool). Each frame's buffer is moved
- * to a worker (no copy) and put back into `frame.data` when `analyze` settles; frames of one stream (e.g. a flow id)
- * stick to one worker, which keeps that stream's tracking state. A dead worker is replaced; too many deaths and
- * the engine is broken.
+ * to a worker (no copy) and put back into `frame.data` when `analyze` settles. Each frame goes to the least busy
+ * worker: a stream's (e.g. a flow's) tracking state is kept here and travels with its frames, since a worker kept
+ * busy by a PAD or descriptor frame, or preempted, would otherwise hold up every stream stuck to it. A dead worker
+ * is replaced; too many deaths and the engine is broken.
  */
 export class WorkerFaceEngine implements FaceAnalysisPort {
   private readonly pool: WorkerPool<WorkerRequest, WorkerReply>;
@@ -95,26 +97,25 @@ export class WorkerFaceEngine implements FaceAnalysisPort {
   }
 
   /**
-   * Analyses one frame. `stream` (e.g. the flow id) keeps a caller's frames on one worker. The caller must keep at
-   * most one frame in flight per stream and must not read `frame.data` until the promise settles.
+   * Analyses one frame. `stream` (e.g. the flow id) names a caller's sequence of frames, whose track goes from each
+   * frame to the next. The caller must keep at most one frame in flight per stream and must not read `frame.data`
+   * until the promise settles.
    */
   async analyze(frame: I420Frame, stream?: string, needs: AnalysisNeeds = {}): Promise<FaceObservation> {
     this.pool.assertOpen();
     assertI420(frame);
     await this.pool.ready();
-    const sticky = stream === undefined ? undefined : this.stick(stream, frame.timestampMs);
-    const descriptor = this.wantsDescriptor(sticky, frame.timestampMs);
+    const state = stream === undefined ? undefined : this.stream(stream, frame.timestampMs);
+    const descriptor = this.wantsDescriptor(state, frame.timestampMs);
     const whole = frame.data.byteOffset === 0 && frame.data.byteLength === frame.data.buffer.byteLength;
     // A view into a larger buffer cannot be moved without taking its neighbours along: copy that one.
     const buffer = (whole ? frame.data.buffer : frame.data.slice().buffer) as ArrayBuffer;
     const { width, height, timestampMs } = frame;
-    const reply = await this.pool.request(
-      (id) => ({ id, width, height, timestampMs, buffer, descriptor, stream, needs }),
-      [buffer],
-      sticky?.member,
-    );
+    const track = state?.track;
+    const reply = await this.pool.request((id) => ({ id, width, height, timestampMs, buffer, descriptor, track, needs }), [buffer]);
     if (whole) frame.data = new Uint8Array(reply.buffer);
     if (reply.type === 'error') throw new VisionError('internal_error', `face analysis failed: ${reply.message}`);
+    if (state) state.track = reply.track;
     return reply.observation;
   }
 
@@ -148,17 +149,16 @@ export class WorkerFaceEngine implements FaceAnalysisPort {
     return true;
   }
 
-  private stick(stream: string, nowMs: number): Stream {
+  private stream(stream: string, nowMs: number): Stream {
     for (const [key, s] of this.streams) {
       if (nowMs - s.lastMs > STREAM_IDLE_MS) this.streams.delete(key);
     }
-    let sticky = this.streams.get(stream);
-    if (!sticky) {
-      const streamsOf = (m: PoolMember) => [...this.streams.values()].filter((s) => s.member === m).length;
-      sticky = { member: this.pool.leastBusy((m) => streamsOf(m) * 1000 + m.inFlight), lastMs: nowMs, framesSinceDescriptor: 0 };
-      this.streams.set(stream, sticky);
+    let state = this.streams.get(stream);
+    if (!state) {
+      state = { lastMs: nowMs, framesSinceDescriptor: 0 };
+      this.streams.set(stream, state);
     }
-    sticky.lastMs = nowMs;
-    return sticky;
+    state.lastMs = nowMs;
+    return state;
   }
 }

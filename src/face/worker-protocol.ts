@@ -10,19 +10,22 @@ export interface WorkerRequest {
   buffer: ArrayBuffer;
   /** Compute the identity descriptor for this frame (the engine asks only now and then: it is costly). */
   descriptor: boolean;
-  /** The caller's stream (e.g. the flow id), when it has one. */
-  stream?: string;
+  /**
+   * The stream's tracking state as the worker answered it for the stream's previous frame (engine-specific plain
+   * data, kept by the caller); undefined for a stream's first frame and for frames without a stream.
+   */
+  track?: unknown;
   /** What the caller reads; engines may skip the rest. */
   needs: AnalysisNeeds;
 }
 
 /** What a face worker answers a frame with (after its StartReply); frame buffers are transferred back to the caller. */
 export type WorkerReply =
-  | { type: 'result'; id: number; observation: FaceObservation; ms: number; buffer: ArrayBuffer }
+  | { type: 'result'; id: number; observation: FaceObservation; track?: unknown; ms: number; buffer: ArrayBuffer }
   | { type: 'error'; id: number; message: string; buffer: ArrayBuffer };
 
-/** What a face worker's analyser does with one request: the observation, or a thrown error. */
+/** What a face worker's analyser does with one request: the observation and the stream's next track, or a thrown error. */
 export type AnalyseRequest = (
   frame: { width: number; height: number; timestampMs: number; data: Uint8Array },
   request: WorkerRequest,
-) => Promise<FaceObservation>;
+) => Promise<{ observation: FaceObservation; track?: unknown }>;

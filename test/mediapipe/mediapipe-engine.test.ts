@@ -68,32 +68,53 @@ describeEngineOnFootage('MediaPipeFaceEngine on real footage', {
       assert.ok(r.atS! >= 1.0, `smile at ${r.atS}`);
     });
 
-    test('two streams interleaved on one worker keep their own tracks (a frontal face and a head turn)', async () => {
+    test('two streams interleaved keep their own tracks, on one worker and spread over two (a frontal face and a head turn)', async () => {
       const a = await frames('blink_webcam_viet281101.h264.mp4', 10, 0, 2);
       const b = await frames('headturn_webcam_zubair_real.h264.mp4', 10, 6.5, 2);
+      const copy = (f: I420Frame): I420Frame => ({ ...f, data: f.data.slice() });
       const alone = async (list: I420Frame[], stream: string) => {
         const out: FaceObservation[] = [];
-        for (const f of list) out.push(await engine().analyze({ ...f, data: f.data.slice() }, stream));
+        for (const f of list) out.push(await engine().analyze(copy(f), stream));
         return out;
       };
       const soloA = await alone(a, 'solo-a');
       const soloB = await alone(b, 'solo-b');
-      const mixedA: FaceObservation[] = [];
-      const mixedB: FaceObservation[] = [];
-      for (let i = 0; i < a.length; i++) {
-        mixedA.push(await engine().analyze({ ...a[i], data: a[i].data.slice() }, 'mixed-a'));
-        mixedB.push(await engine().analyze({ ...b[i], data: b[i].data.slice() }, 'mixed-b'));
-      }
       // Interleaving changes nothing: each stream's crops follow its own face (a shared track would put one
       // stream's crop on the other's frame and lose or bend the face).
       const near = (x: FaceObservation[], y: FaceObservation[]) =>
         x.every((o, i) => o.faceCount === y[i].faceCount && Math.abs((o.face?.yawDeg ?? 0) - (y[i].face?.yawDeg ?? 0)) < 0.5);
-      assert.ok(near(mixedA, soloA) && near(mixedB, soloB));
-      assert.ok(Math.min(...mixedB.map((o) => o.face?.yawDeg ?? 0)) < -30, 'the head-turn stream turned');
-      assert.ok(
-        mixedA.every((o) => o.faceCount === 1 && Math.abs(o.face!.yawDeg) < 10),
-        'the frontal stream stayed frontal',
-      );
+      const check = (mixedA: FaceObservation[], mixedB: FaceObservation[]) => {
+        assert.ok(near(mixedA, soloA) && near(mixedB, soloB));
+        assert.ok(Math.min(...mixedB.map((o) => o.face?.yawDeg ?? 0)) < -30, 'the head-turn stream turned');
+        assert.ok(
+          mixedA.every((o) => o.faceCount === 1 && Math.abs(o.face!.yawDeg) < 10),
+          'the frontal stream stayed frontal',
+        );
+      };
+      const mixedA: FaceObservation[] = [];
+      const mixedB: FaceObservation[] = [];
+      for (let i = 0; i < a.length; i++) {
+        mixedA.push(await engine().analyze(copy(a[i]), 'mixed-a'));
+        mixedB.push(await engine().analyze(copy(b[i]), 'mixed-b'));
+      }
+      check(mixedA, mixedB);
+      // Two workers, both streams in flight at once: the first asked goes to the first idle worker, so swapping
+      // the order every frame moves each stream from one worker to the other on every frame.
+      const two = MediaPipeFaceEngine.create({ workers: 2 });
+      try {
+        await two.ready();
+        const spreadA: FaceObservation[] = [];
+        const spreadB: FaceObservation[] = [];
+        for (let i = 0; i < a.length; i++) {
+          const ask = [() => two.analyze(copy(a[i]), 'spread-a'), () => two.analyze(copy(b[i]), 'spread-b')];
+          const [oa, ob] = i % 2 === 0 ? await Promise.all([ask[0](), ask[1]()]) : (await Promise.all([ask[1](), ask[0]()])).reverse();
+          spreadA.push(oa);
+          spreadB.push(ob);
+        }
+        check(spreadA, spreadB);
+      } finally {
+        await two.close();
+      }
     });
 
     test('the descriptor seam: an injected describer is asked at most once a second per stream, none without one', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { I420Frame } from '../../src/common/image';
-import { FaceLandmarker } from '../../src/face/mediapipe/landmarker';
+import { FaceLandmarker, type FaceTrack } from '../../src/face/mediapipe/landmarker';
 import { headAngles, type MeshFace } from '../../src/face/mediapipe/mesh-observation';
 import { videoFrames } from '../support/video-frames';
 import { fixture } from '../support/fixtures';
@@ -56,10 +56,7 @@ describe('ONNX pipeline vs tasks-vision FaceLandmarker on real clip frames', { s
 
   before(async () => {
     reference = TasksVisionFaceEngine.create({ chromiumPath: CHROMIUM, streams: 1 });
-    [landmarker] = await Promise.all([
-      FaceLandmarker.load({ detectorSkipMs: 500, maxStreams: 4, streamIdleMs: 30_000 }),
-      reference.ready(),
-    ]);
+    [landmarker] = await Promise.all([FaceLandmarker.load({ detectorSkipMs: 500 }), reference.ready()]);
   });
   after(() => reference?.close());
 
@@ -67,8 +64,11 @@ describe('ONNX pipeline vs tasks-vision FaceLandmarker on real clip frames', { s
     const d: Differences = { landmarks: [], blendshapes: [], yawDeg: [], pitchDeg: [], disagreements: 0 };
     const frames: I420Frame[] = [];
     for await (const f of videoFrames(fixture('videos', file), { fps: 10, start, duration })) frames.push(f);
+    let track: FaceTrack | undefined;
     for (const frame of frames) {
-      const ours = (await landmarker.faces(frame, file, false)).faces[0];
+      const analysed = await landmarker.faces(frame, track, false);
+      track = analysed.track;
+      const ours = analysed.faces[0];
       await reference.analyze({ ...frame, data: frame.data.slice() }, file);
       const theirs = reference.lastFaces[0];
       if (ours && theirs) compare(ours, theirs, d);

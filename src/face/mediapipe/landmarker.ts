@@ -1,6 +1,7 @@
 /**
  * MediaPipe's FaceLandmarker graph on onnxruntime, for one worker thread: the three models loaded once and shared
- * by every stream, each stream's track kept apart (keyed by stream id, never by worker).
+ * by every stream. It keeps no stream's state: each frame comes with its stream's FaceTrack and answers the next one,
+ * so the caller owns the tracks and any worker can take any stream's next frame.
  *
  * Per frame: the detector runs when the stream has no track or its last run is detectorSkipMs old (it also
  * counts the faces, for multiple_faces); the mesh runs on a rotated square crop that follows the previous frame's
@@ -100,10 +101,6 @@ export type FaceDescriber = (frame: I420Frame, mesh: readonly MeshPoint[]) => Pr
 export interface LandmarkerOptions {
   /** Longest the detector is skipped on a tracked stream, ms of frame time. */
   detectorSkipMs: number;
-  /** Streams whose tracks are kept at most; the least recently seen goes first. */
-  maxStreams: number;
-  /** A track without a frame for this long (wall clock) is dropped: its flow ended. */
-  streamIdleMs: number;
 }
 
 /** One face of a still image: the detector's box and score, the mesh in it, the head pose. */
@@ -126,17 +123,18 @@ interface FoundFace {
   box: [number, number, number, number];
 }
 
-/** One stream's tracking state. */
-interface Track {
+/** One stream's tracking state after a frame, for its next frame (plain data: it travels between threads). */
+export interface FaceTrack {
   /** Crop for the next frame, from this frame's landmarks; undefined: no face tracked. */
   roi?: Roi;
   /** Frame time of the last detector run. */
   detectedMs: number;
   /** Faces the last detector run saw besides the tracked one. */
   others: number;
-  /** performance.now() of the last frame. */
-  seenMs: number;
 }
+
+/** A stream's first frame, or a frame without a stream: no face tracked, the detector runs. */
+const NO_TRACK: FaceTrack = { detectedMs: 0, others: 0 };
 
 /** A loaded image model: its planar (NCHW) RGB input's size and value range. */
 interface Model {
@@ -169,7 +167,6 @@ function output(result: ort.InferenceSession.OnnxValueMapType, name: string, siz
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 export class FaceLandmarker {
-  private readonly tracks = new Map<string, Track>();
   private readonly anchors = ssdAnchors();
   private readonly detectorInput = new Float32Array(DETECTOR_SIZE * DETECTOR_SIZE * 3);
   private readonly meshInput = new Float32Array(MESH_SIZE * MESH_SIZE * 3);
@@ -196,20 +193,23 @@ export class FaceLandmarker {
     return landmarker;
   }
 
-  /** Streams with a track kept (tests, memory bound). */
-  get trackedStreams(): number {
-    return this.tracks.size;
+  /** Analyses one frame of a stream whose previous frame left `previous` (undefined: none, the detector runs). */
+  async analyse(
+    frame: I420Frame,
+    previous: FaceTrack | undefined,
+    wantDescriptor: boolean,
+  ): Promise<{ observation: FaceObservation; track: FaceTrack }> {
+    const { faces, faceCount, track } = await this.faces(frame, previous, wantDescriptor);
+    return { observation: toObservation(faces, frame, faceCount), track };
   }
 
-  /** Analyses one frame of `stream` (undefined: no tracking, the detector runs on every frame). */
-  async analyse(frame: I420Frame, stream: string | undefined, wantDescriptor: boolean): Promise<FaceObservation> {
-    const { faces, faceCount } = await this.faces(frame, stream, wantDescriptor);
-    return toObservation(faces, frame, faceCount);
-  }
-
-  /** The tracked face of this frame (none or one) and how many faces the frame shows. */
-  async faces(frame: I420Frame, stream: string | undefined, wantDescriptor: boolean): Promise<{ faces: MeshFace[]; faceCount: number }> {
-    const track = this.track(stream);
+  /** The tracked face of this frame (none or one), how many faces the frame shows, and the track for the next frame. */
+  async faces(
+    frame: I420Frame,
+    previous: FaceTrack | undefined,
+    wantDescriptor: boolean,
+  ): Promise<{ faces: MeshFace[]; faceCount: number; track: FaceTrack }> {
+    const track = { ...(previous ?? NO_TRACK) };
     let detected = false;
     const now = frame.timestampMs;
     if (!track.roi || now - track.detectedMs >= this.options.detectorSkipMs || now < track.detectedMs) {
@@ -223,13 +223,13 @@ export class FaceLandmarker {
     }
     if (!face) {
       track.roi = undefined;
-      return { faces: [], faceCount: track.others };
+      return { faces: [], faceCount: track.others, track };
     }
     track.roi = roiFromLandmarks(face.mesh);
     const blendshapes = await this.runBlendshapes(face.mesh);
     const rotation = fitRotation(this.canonical, face.mesh);
     const descriptor = wantDescriptor && this.describe ? unitVector([...(await this.describe(frame, face.mesh))]) : undefined;
-    return { faces: [{ mesh: face.mesh, blendshapes, rotation, score: face.presence, descriptor }], faceCount: 1 + track.others };
+    return { faces: [{ mesh: face.mesh, blendshapes, rotation, score: face.presence, descriptor }], faceCount: 1 + track.others, track };
   }
 
   /**
@@ -247,27 +247,11 @@ export class FaceLandmarker {
     return faces;
   }
 
-  /** The stream's track, dropping tracks idle for streamIdleMs and the least recent beyond maxStreams. */
-  private track(stream: string | undefined): Track {
-    const now = performance.now();
-    const fresh = (): Track => ({ detectedMs: 0, others: 0, seenMs: now });
-    if (stream === undefined) return fresh();
-    for (const [key, t] of this.tracks) if (now - t.seenMs > this.options.streamIdleMs) this.tracks.delete(key);
-    let track = this.tracks.get(stream);
-    if (track)
-      this.tracks.delete(stream); // re-inserted last: Map order is recency
-    else track = fresh();
-    track.seenMs = now;
-    this.tracks.set(stream, track);
-    while (this.tracks.size > this.options.maxStreams) this.tracks.delete(this.tracks.keys().next().value!);
-    return track;
-  }
-
   /**
    * Runs the detector on the letterboxed frame: the faces besides the tracked one are counted; with no track, the
    * largest face becomes the track.
    */
-  private async detect(frame: I420Frame, track: Track): Promise<void> {
+  private async detect(frame: I420Frame, track: FaceTrack): Promise<void> {
     const faces = await this.runDetector(frame);
     track.detectedMs = frame.timestampMs;
     if (track.roi) {
@@ -327,7 +311,7 @@ export class FaceLandmarker {
   /** One run of each model on a grey frame so kernels are ready before the first real frame. */
   private async warmUp(): Promise<void> {
     const frame: I420Frame = { width: 64, height: 64, timestampMs: 0, data: new Uint8Array(64 * 64 * 1.5).fill(128) };
-    await this.detect(frame, { detectedMs: 0, others: 0, seenMs: 0 });
+    await this.detect(frame, { ...NO_TRACK });
     await this.runMesh(frame, letterboxRoi(64, 64));
     await this.runBlendshapes(Array.from({ length: MESH_POINTS }, (_, i): MeshPoint => [i % 64, i % 32, 0]));
   }

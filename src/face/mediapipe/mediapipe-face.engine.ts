@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FaceSignal } from '../face-analysis.port';
 import { faceDefaults } from '../face.env';
-import { STREAM_IDLE_MS, WorkerFaceEngine } from '../worker-face-engine';
+import { WorkerFaceEngine } from '../worker-face-engine';
 import type { LandmarkerOptions } from './landmarker';
 import { DESCRIBER_MODEL } from './mesh-describer';
 
@@ -16,11 +16,6 @@ export interface MediaPipeFaceEngineConfig {
   workers: number;
   /** Longest the detector is skipped on a tracked stream, ms. Default FACE_DETECTOR_SKIP_MS's. */
   detectorSkipMs?: number;
-  /**
-   * Streams one worker keeps tracks for. Default 64, far above the flows a worker serves: past it the least
-   * recently seen track is dropped (that stream re-detects), so memory stays bounded whatever the flows do.
-   */
-  maxStreamsPerWorker?: number;
   /**
    * Module whose createFaceDescriber() gives the identity descriptor for face_changed (an embedding model, loaded
    * in each worker); asked at most once a second per stream. Default: mesh-describer (face-api's embedding);
@@ -38,16 +33,13 @@ export interface MediaPipeWorkerOptions extends LandmarkerOptions {
 
 /**
  * FaceAnalysisPort on MediaPipe's Face Landmarker models (detector, 478-point mesh, blendshapes) on onnxruntime
- * in a pool of worker threads (WorkerFaceEngine). A stream's frames stick to one worker, which keeps its track; a
- * stream's track is dropped after STREAM_IDLE_MS without frames (the port has no end-of-stream call: the flow
- * simply stops sending) or when the worker holds maxStreamsPerWorker newer ones.
+ * in a pool of worker threads (WorkerFaceEngine). Each frame goes to the least busy worker with its stream's track
+ * (FaceTrack, kept by WorkerFaceEngine), so one slow or preempted worker does not hold up the streams it served last.
  */
 export class MediaPipeFaceEngine extends WorkerFaceEngine {
   static create(config: MediaPipeFaceEngineConfig): MediaPipeFaceEngine {
     const workerData: MediaPipeWorkerOptions = {
       detectorSkipMs: config.detectorSkipMs ?? faceDefaults.detectorSkipMs,
-      maxStreams: config.maxStreamsPerWorker ?? 64,
-      streamIdleMs: STREAM_IDLE_MS,
       descriptorModule: config.descriptorModule === undefined ? DEFAULT_DESCRIBER : (config.descriptorModule ?? undefined),
     };
     return new MediaPipeFaceEngine({

@@ -59,8 +59,8 @@ export class FaceDetector {
   private constructor(private readonly landmarker: FaceLandmarker) {}
 
   static async create(): Promise<FaceDetector> {
-    // Stills are unrelated to each other: no stream, so no track is kept between images.
-    return new FaceDetector(await FaceLandmarker.load({ detectorSkipMs: 0, maxStreams: 1, streamIdleMs: 0 }));
+    // Stills are unrelated to each other: stillFaces keeps no track between images.
+    return new FaceDetector(await FaceLandmarker.load({ detectorSkipMs: 0 }));
   }
 
   /** Faces of the image, largest first; retries once with a border when none is found. */
