@@ -5,9 +5,10 @@ import { withPadScore } from '../pad/pad-analysis';
 import type { AnalyseRequest, WorkerReply, WorkerRequest } from './worker-protocol';
 
 /**
- * The message loop of a face worker thread (on serveWorker): loads the analyser, then answers each
- * frame in arrival order, giving the frame's buffer and its stream's next track back with the answer. A request that needs `pad` gets the PAD
- * score of its one face in the same answer (`padBox`: the engine's box → the models'; the scorer loads on first use).
+ * The message loop of a face worker thread (on serveWorker): loads the analyser, then answers each frame in
+ * arrival order, giving the frame's buffer and its stream's next track back with the answer. A request that needs
+ * `pad` gets the PAD score of its one face in the same answer (`padBox`: the engine's box → the models'; the scorer
+ * loads on first use).
  */
 export function serveFaceWorker(load: () => Promise<AnalyseRequest>, padBox: BoxCalibration): Promise<void> {
   return serveWorker<WorkerRequest, WorkerReply>(
