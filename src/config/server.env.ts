@@ -3,10 +3,11 @@ import { bool, type EnvValues, type EnvVar, num, oneOf, optionalStr, str } from 
 
 /**
  * Concurrent flows one core carries by default, from bench:flows on 2 cores with AVX-512 (README "Load and cost"):
- * 8 flows cost the service 125–140 % of a core at 7.6–14 analysed fps each, ≈ 17 % per flow (under half of it in
- * the face workers, ≈ 8 ms per frame; the rest is video in and out and the event loop), so two cores used to ≈ 80 %
- * carry 9. 8 passed in every run (verdict p50 7.1–8.1 s), 12 slowed to 3.7–8 fps, 16 started to time out. Without
- * AVX-512 a frame costs 2.4 times as much (19.7 ms): set MAX_CONCURRENT_FLOWS to 2 per core there.
+ * 8 flows cost the service 107–140 % of a core at 5–14 analysed fps each, ≈ 17 % per flow (under half of it in the
+ * face workers, ≈ 5–8 ms per frame; the rest is video in and out and the event loop), so two cores used to ≈ 80 %
+ * carry 9. 8 passed in every run (verdict p50 7.1–10.5 s, 7.1–7.4 on a quiet host), 12 slowed to 3.7–8 fps, 16 to
+ * 2.8–6 and once timed out. Without AVX-512 a frame costs 2.4 times as much (19.7 ms): set MAX_CONCURRENT_FLOWS to 2
+ * per core there.
  */
 export const FLOWS_PER_CORE = 4;
 

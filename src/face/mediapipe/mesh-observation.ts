@@ -47,8 +47,9 @@ export function smileFromBlendshapes(b: Readonly<Record<string, number>>, mouthO
 }
 
 /**
- * Human's box is its detector's, padded around the face; a box 1.5× the mesh extent (area ×2.25) comes close
- * (blink clip: 0.38 vs 0.45 of the frame), so the size warnings and evidence scores mean the same.
+ * The size warnings and evidence scores were measured on a detector box padded around the face (Human's, the
+ * engine before this one); a box 1.5× the mesh extent (area ×2.25) comes close (blink clip: 0.38 vs 0.45 of the
+ * frame), so they keep their meaning.
  */
 const BOX_SCALE = 1.5;
 
@@ -73,7 +74,7 @@ function meshBox(mesh: readonly MeshPoint[], width: number, height: number): Obs
 
 /**
  * One face as an ObservedFace. Eye and mouth openness and roll come from the 478-point mesh with the same
- * formulas as Human (face-measures.ts: same topology, same scales, so every plugin threshold applies); yaw and
+ * formulas the plugin thresholds were measured with (face-measures.ts, on this mesh topology and scale); yaw and
  * pitch from the head rotation; smile from the blendshapes, which the observation also carries by name.
  */
 function toObservedFace(face: MeshFace, box: ObservedFace['box'], frame: Pick<I420Frame, 'width' | 'height' | 'data'>): ObservedFace {
