@@ -36,7 +36,8 @@
  *
  * Where the numbers come from: analysed fps and frames from GET /flows/{id} (frames analysed per second of the
  * challenges), CPU and RSS of the service process from its /metrics (RSS sampled each second, peak kept;
- * per flow = (peak − idle RSS before the flows) / N), verdict = POST /join-call → terminal callback at the
+ * per flow = (peak − idle RSS before the flows) / N; per flow warm = (peak − RSS when the measured round starts,
+ * after the warm-up rounds) / N, what one more flow costs a service that has run), verdict = POST /join-call → terminal callback at the
  * controller, first instruction = POST /join-call → first frame of the service's video at the subject (every
  * frame of it carries an instruction screen). Re-executes itself inside `unshare -n` with only loopback up.
  *
@@ -418,7 +419,8 @@ async function runRound(
     world.send({ type: 'start', flows, extra, bots: botsKind, performer: performerName } satisfies ToWorld);
     await waitUntil(() => wsUrls.length > 0, 120_000, 'the room server and the bots');
     const before = await metrics();
-    let peakRss = sample(before, 'vision_process_resident_memory_bytes');
+    const startRss = sample(before, 'vision_process_resident_memory_bytes');
+    let peakRss = startRss;
     const threadTimes = new ThreadTimes();
     sampler = setInterval(() => {
       metrics().then(
@@ -500,6 +502,7 @@ async function runRound(
       cpu_percent: round((cpuSeconds / seconds) * 100),
       rss_mb: Math.round(peakRss / 1e6),
       rss_mb_per_flow: round((peakRss - idleRss) / 1e6 / flows),
+      rss_mb_per_flow_warm: round((peakRss - startRss) / 1e6 / flows),
       dropped_frame_ratio: round(received ? dropped / received : 0, 3),
       rejected_429: rejected429,
       extra,
